@@ -1,0 +1,31 @@
+"""The `bbt` command. The CLI only wires: each command parses options and calls a library function."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from bbt.cli.data import data_app
+from bbt.cli.ts import ts_app
+from bbt.errors import BBTError
+
+app = typer.Typer(help="BBT 乾元: financial text + time-series models and benchmarks.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+app.add_typer(data_app, name="data", help="Market data: validate, inspect, fetch.")
+app.add_typer(ts_app, name="ts", help="Time series: decompositions, forecasters, benchmarks.")
+
+err_console = Console(stderr=True)
+
+
+def main() -> None:
+    try:
+        app()
+    except BBTError as e:
+        err_console.print(f"[bold red]error:[/] {e}", highlight=False)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+"""Placeholder: filled in by its owner."""
+
+from bbt.cli.ts import ts_app  # noqa: F401
