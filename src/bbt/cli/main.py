@@ -6,6 +6,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from bbt.cli.data import data_app
 from bbt.cli.ts import ts_app
@@ -23,7 +24,7 @@ def main() -> None:
     try:
         app()
     except BBTError as e:
-        err_console.print(f"[bold red]error:[/] {e}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False)
         sys.exit(2)
 
 

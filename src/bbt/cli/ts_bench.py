@@ -1,3 +1,53 @@
-"""Placeholder: filled in by its owner."""
+"""`bbt ts bench`: the stock forecasting benchmark."""
 
-from bbt.cli.ts import ts_app  # noqa: F401
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from bbt.cli.ts import ts_app
+
+
+@ts_app.command("bench")
+def bench(
+    data_dir: Path = typer.Option(None, help="Data directory (default: BBT_DATA_DIR or ../shared/data)."),
+    stocks: int = typer.Option(40, help="Number of stocks drawn (seeded) from those with >= 4200 days."),
+    seeds: int = typer.Option(3, help="Training seeds per model (0..seeds-1)."),
+    horizon: int = typer.Option(1, help="Days forecast from each window."),
+    seq_len: int = typer.Option(30, help="Look-back window in trading days."),
+    models: str = typer.Option(",".join(("naive_close", "naive_open", "transformer", "dlinear", "bbt")),
+                               help="Comma-separated models."),
+    ablations: bool = typer.Option(False, help="Also run bbt_no_dwt, bbt_no_spatial, bbt_t2v."),
+    epochs: int = typer.Option(None, help="Max epochs per fit."),
+    time_budget: float = typer.Option(None, help="Seconds per fit at most."),
+    batches_per_epoch: int = typer.Option(None, help="Mini-batches per epoch (pooled data is large)."),
+    sample_seed: int = typer.Option(0, help="Seed that draws the stocks."),
+    threads: int = typer.Option(0, help="torch threads (0 = torch default)."),
+    plots: int = typer.Option(3, help="Stocks shown in the forecast PNG."),
+    fresh: bool = typer.Option(False, help="Ignore cached runs of an earlier, interrupted call."),
+    out: Path = typer.Option(Path("results/stock_bench.json"), help="JSON path; .md and .png written beside it."),
+) -> None:
+    """Forecast each stock's opening price over test days [4000, 4200) after training on days [0, 4000)."""
+    import torch
+
+    from rich.markdown import Markdown
+
+    from bbt.bench.stocks import ABLATIONS, StockBenchConfig, run_stock_benchmark
+    from bbt.settings import resolve_data_dir
+
+    if threads:
+        torch.set_num_threads(threads)
+    names = tuple(m.strip() for m in models.split(",") if m.strip()) + (ABLATIONS if ablations else ())
+    cfg = StockBenchConfig(n_stocks=stocks, seeds=tuple(range(seeds)), horizon=horizon, seq_len=seq_len,
+                           models=names, sample_seed=sample_seed)
+    changes = {k: v for k, v in {"epochs": epochs, "time_budget_s": time_budget,
+                                 "max_batches_per_epoch": batches_per_epoch}.items() if v is not None}
+    cfg.train = dataclasses.replace(cfg.train, **changes)
+    console = Console()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    run_stock_benchmark(resolve_data_dir(data_dir), cfg, out, fresh=fresh, n_plots=plots, console=console)
+    console.print(Markdown(out.with_suffix(".md").read_text(encoding="utf-8")))
+    console.print(f"wrote {out}, {out.with_suffix('.md')}, {out.with_suffix('.png')}")

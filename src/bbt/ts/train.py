@@ -82,6 +82,12 @@ def fit_forecaster(model: nn.Module, train: Windows, val: Windows | None, cfg: T
         steps = min(steps, cfg.max_batches_per_epoch)
     task = progress.add_task(desc, total=cfg.epochs * steps) if progress is not None else None
     best, best_state, bad, history, t0 = math.inf, None, 0, [], time.perf_counter()
+    if val is not None and len(val):
+        # why: a model that starts from a sensible forecast (BBT-TS starts at persistence) keeps it when
+        # training only makes validation worse.
+        best = evaluate_loss(model, val, cfg.loss)
+        best_state = copy.deepcopy(model.state_dict())
+        history.append({"epoch": 0, "val_loss": best})
     epoch = 0
     for epoch in range(1, cfg.epochs + 1):
         model.train()

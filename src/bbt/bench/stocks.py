@@ -1,0 +1,285 @@
+"""Stock forecasting benchmark (the BBT seed's protocol), one pooled model per forecaster.
+
+Protocol
+- Universe: N stocks drawn at random (seeded) from the A-share files with at least 4200 trading days.
+- Days [0, 4000) of each stock are training days, days [4000, 4200) test days. The last `val_days` training
+  days (default 400) are held out of gradient steps for early stopping; nothing from test days is used.
+- Target: the opening price of day t (and t+1..t+H-1 for --horizon H), forecast from a look-back window of
+  daily open/high/low/close/log-volume for days [t-L, t), i.e. known by day t-1's close.
+- Scaling, per stock, fitted on the training days only: the four price columns share one StandardScaler
+  (so scaled open and close stay directly comparable), log1p(volume) has its own.
+- One pooled model per forecaster and seed, trained on the windows of all N stocks together.
+- Metrics per stock on the price scale (forecasts inverse-transformed): MSE, RMSE, MAE, MAPE (%), R2,
+  averaged over stocks; the seed's summed score MSE+RMSE+MAE+MAPE; mean and std over seeds.
+- Naive baselines are computed exactly from the raw prices: naive_close (open_t = close_{t-1}),
+  naive_open (open_t = open_{t-1}); for H > 1 the last value is repeated.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from bbt.errors import BBTError
+from bbt.ts.metrics import regression_metrics, seed_score
+from bbt.ts.models import ForecastSpec, build_forecaster
+from bbt.ts.train import TrainConfig, fit_forecaster, predict
+from bbt.ts.windows import Windows, concat_series
+
+FEATURES = ("open", "high", "low", "close", "log_volume")
+PRICES = ("open", "high", "low", "close")
+NAIVE_SOURCES = {"naive_close": "close", "naive_open": "open"}
+DEFAULT_MODELS = ("naive_close", "naive_open", "transformer", "dlinear", "bbt")
+ABLATIONS = ("bbt_no_dwt", "bbt_no_spatial", "bbt_t2v")
+
+
+@dataclass
+class StockBenchConfig:
+    n_stocks: int = 40  # why: the seed's universe size
+    train_days: int = 4000  # why: the seed's protocol, days [0, 4000) train
+    test_days: int = 200  # days [4000, 4200) test
+    val_days: int = 400  # why: the last training days early-stop the fit; never test days
+    seq_len: int = 30  # L: about six trading weeks of history
+    horizon: int = 1  # H
+    seeds: tuple[int, ...] = (0, 1, 2)
+    sample_seed: int = 0  # why: which stocks are drawn is part of the protocol, so it is fixed and recorded
+    models: tuple[str, ...] = DEFAULT_MODELS
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(
+        epochs=8, batch_size=256, lr=1e-3, patience=3, max_batches_per_epoch=120, time_budget_s=110))
+    model_overrides: dict[str, dict] = field(default_factory=dict)
+
+    @property
+    def min_days(self) -> int:
+        return self.train_days + self.test_days
+
+
+@dataclass
+class StockData:
+    code: str
+    frame: pd.DataFrame  # first train_days + test_days rows of the tidy frame
+    scaled: np.ndarray  # [T, 5] float32 scaled features
+    price_mean: float
+    price_std: float
+
+
+def list_stock_files(data_dir: Path) -> list[Path]:
+    folder = Path(data_dir) / "stocks" / "ashare_qfq"
+    files = sorted(folder.glob("*.csv"))
+    if not files:
+        raise BBTError(f"no stock files in {folder}; expected akshare CSVs (bbt data fetch-stocks writes them)")
+    return files
+
+
+def select_stocks(files: list[Path], cfg: StockBenchConfig, progress=None) -> list[pd.DataFrame]:
+    """Draw n_stocks files with at least min_days rows: files are visited in a seeded random order and
+    loaded until enough qualify, so a small run does not read the whole folder."""
+    from bbt.data import load_market_file
+
+    order = np.random.default_rng(cfg.sample_seed).permutation(len(files))
+    frames: list[pd.DataFrame] = []
+    task = progress.add_task("load stocks", total=cfg.n_stocks) if progress is not None else None
+    for i in order:
+        df = load_market_file(files[i])
+        if len(df) >= cfg.min_days:
+            frames.append(df)
+            if task is not None:
+                progress.advance(task)
+        if len(frames) == cfg.n_stocks:
+            return sorted(frames, key=lambda f: str(f.attrs.get("code", "")))
+    raise BBTError(f"only {len(frames)} stock files have at least {cfg.min_days} days; asked for {cfg.n_stocks}")
+
+
+def prepare(frame: pd.DataFrame, cfg: StockBenchConfig) -> StockData:
+    """Cut to the protocol's days and scale with statistics of the training days only."""
+    df = frame.iloc[: cfg.min_days].reset_index(drop=True)
+    train = df.iloc[: cfg.train_days]
+    prices = df[list(PRICES)].to_numpy(np.float64)
+    p_mean = float(train[list(PRICES)].to_numpy().mean())
+    p_std = float(train[list(PRICES)].to_numpy().std()) or 1.0
+    logv = np.log1p(df["volume"].to_numpy(np.float64))
+    v_mean, v_std = float(logv[: cfg.train_days].mean()), float(logv[: cfg.train_days].std()) or 1.0
+    scaled = np.column_stack([(prices - p_mean) / p_std, (logv - v_mean) / v_std]).astype(np.float32)
+    return StockData(str(frame.attrs.get("code", "?")), df, scaled, p_mean, p_std)
+
+
+def calendar_marks(dates: pd.Series) -> np.ndarray:
+    """Day of week, day of month, month, each scaled to [-0.5, 0.5] (TSLib's time features)."""
+    d = pd.DatetimeIndex(dates)
+    return np.column_stack([d.dayofweek / 4.0 - 0.5, (d.day - 1) / 30.0 - 0.5,
+                            (d.month - 1) / 11.0 - 0.5]).astype(np.float32)
+
+
+def build_windows(stocks: list[StockData], cfg: StockBenchConfig) -> tuple[Windows, Windows, Windows, list[slice]]:
+    """Train / val / test windows over all stocks; test windows of stock i are rows test_rows[i] of test."""
+    L, H = cfg.seq_len, cfg.horizon
+    values, offsets = concat_series([s.scaled for s in stocks])
+    marks, _ = concat_series([calendar_marks(s.frame["date"]) for s in stocks])
+    targets = values[:, [0]]  # scaled open
+    val_start = cfg.train_days - cfg.val_days
+    parts: dict[str, list[np.ndarray]] = {"train": [], "val": [], "test": []}
+    # target day t: window [t-L, t) -> targets [t, t+H); a split owns t when all of [t, t+H) lies in it
+    for off in offsets:
+        parts["train"].append(off + np.arange(L, val_start - H + 1) - L)
+        parts["val"].append(off + np.arange(val_start, cfg.train_days - H + 1) - L)
+        parts["test"].append(off + np.arange(cfg.train_days, cfg.min_days - H + 1) - L)
+    n_test = cfg.test_days - H + 1
+    test_rows = [slice(i * n_test, (i + 1) * n_test) for i in range(len(stocks))]
+    make = lambda k: Windows(values, targets, np.concatenate(parts[k]), L, H, marks)  # noqa: E731
+    return make("train"), make("val"), make("test"), test_rows
+
+
+def actual_opens(s: StockData, cfg: StockBenchConfig) -> np.ndarray:
+    """[n_test, H] true opening prices of the test targets."""
+    opens = s.frame["open"].to_numpy(np.float64)
+    t = np.arange(cfg.train_days, cfg.min_days - cfg.horizon + 1)
+    return opens[t[:, None] + np.arange(cfg.horizon)]
+
+
+def naive_forecast(s: StockData, cfg: StockBenchConfig, source: str) -> np.ndarray:
+    """[n_test, H] last known value of `source` (day t-1) repeated over the horizon, on raw prices."""
+    col = s.frame[source].to_numpy(np.float64)
+    t = np.arange(cfg.train_days, cfg.min_days - cfg.horizon + 1)
+    return np.repeat(col[t - 1][:, None], cfg.horizon, axis=1)
+
+
+def run_model(name: str, seed: int, stocks: list[StockData], windows, cfg: StockBenchConfig,
+              progress=None) -> dict:
+    """Forecast the test days of every stock with one model and seed; returns per-stock forecasts + fit info."""
+    train, val, test, test_rows = windows
+    if name in NAIVE_SOURCES:
+        preds = {s.code: naive_forecast(s, cfg, NAIVE_SOURCES[name]) for s in stocks}
+        return {"preds": preds, "train_seconds": 0.0, "epochs": 0}
+    torch.manual_seed(seed)
+    spec = ForecastSpec(cfg.seq_len, cfg.horizon, len(FEATURES), target_idx=(0,), mark_dim=3)
+    model = build_forecaster(name, spec, **cfg.model_overrides.get(name, {}))
+    tcfg = dataclasses.replace(cfg.train, seed=seed)
+    fit = fit_forecaster(model, train, val, tcfg, progress=progress, desc=f"{name} seed {seed}")
+    out = predict(model, test)[..., 0].astype(np.float64)  # [N_test_all, H] scaled opens
+    preds = {s.code: out[rows] * s.price_std + s.price_mean for s, rows in zip(stocks, test_rows)}
+    return {"preds": preds, "train_seconds": fit.seconds, "epochs": fit.epochs_run, "best_val": fit.best_val,
+            "n_params": sum(p.numel() for p in model.parameters())}
+
+
+def score(stocks: list[StockData], preds: dict[str, np.ndarray], cfg: StockBenchConfig) -> dict[str, dict]:
+    return {s.code: regression_metrics(actual_opens(s, cfg), preds[s.code]) for s in stocks}
+
+
+METRICS = ("MSE", "RMSE", "MAE", "MAPE", "R2")
+
+
+def aggregate(per_seed: list[dict[str, dict]]) -> dict:
+    """per_seed: [{code: metrics}] -> mean over stocks, then mean/std over seeds; per_stock = mean over seeds."""
+    codes = list(per_seed[0])
+    by_seed = []
+    for ps in per_seed:
+        m = {k: float(np.mean([ps[c][k] for c in codes])) for k in METRICS}
+        m["score"] = seed_score(m)
+        by_seed.append(m)
+    out: dict = {}
+    for k in (*METRICS, "score"):
+        vals = np.array([m[k] for m in by_seed])
+        out[k] = float(vals.mean())
+        out[f"{k}_std"] = float(vals.std(ddof=1)) if len(vals) > 1 else 0.0
+    out["per_stock"] = {c: {k: float(np.mean([ps[c][k] for ps in per_seed])) for k in METRICS} for c in codes}
+    return out
+
+
+def compare_to(models: dict, ref: str) -> tuple[dict, dict]:
+    """Percent change of mean MSE vs `ref`, and the share of stocks where each model's MSE is lower."""
+    if ref not in models:
+        return {}, {}
+    base = models[ref]
+    change = {n: 100.0 * (m["MSE"] - base["MSE"]) / base["MSE"] for n, m in models.items() if n != ref}
+    wins = {}
+    for n, m in models.items():
+        if n == ref:
+            continue
+        codes = list(base["per_stock"])
+        wins[n] = float(np.mean([m["per_stock"][c]["MSE"] < base["per_stock"][c]["MSE"] for c in codes]))
+    return change, wins
+
+
+def protocol_dict(cfg: StockBenchConfig, codes: list[str], data_dir: Path) -> dict:
+    return {
+        "data_dir": str(data_dir), "source": "stocks/ashare_qfq (akshare qfq daily)", "stocks": codes,
+        "n_stocks": len(codes), "sample_seed": cfg.sample_seed, "train_days": [0, cfg.train_days],
+        "val_days_for_early_stopping": [cfg.train_days - cfg.val_days, cfg.train_days],
+        "test_days": [cfg.train_days, cfg.min_days], "target": "open of day t (t..t+H-1)",
+        "inputs": list(FEATURES) + ["calendar marks"], "seq_len": cfg.seq_len, "horizon": cfg.horizon,
+        "scaling": "per stock, fitted on training days: one StandardScaler for OHLC, one for log1p(volume)",
+        "training": "one pooled model per forecaster and seed over all stocks' training windows",
+        "seeds": list(cfg.seeds), "train_config": dataclasses.asdict(cfg.train),
+        "model_overrides": cfg.model_overrides, "metrics": "price scale, mean over stocks; score = MSE+RMSE+MAE+MAPE",
+        "torch_threads": torch.get_num_threads(),
+    }
+
+
+def run_stock_benchmark(data_dir: Path, cfg: StockBenchConfig, out: Path, *, fresh: bool = False,
+                        n_plots: int = 3, console=None) -> dict:
+    """Run every model x seed (cached per pair in <out>.partial.json, so a killed run resumes), then write
+    <out> (JSON), <out>.md (table) and <out>.png (forecast vs actual)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from bbt.bench.report import read_json, write_json
+    from bbt.bench.stock_report import plot_forecasts, stock_markdown
+
+    out = Path(out)
+    partial_path = out.with_suffix(".partial.json")
+    t0 = time.perf_counter()
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+               TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        frames = select_stocks(list_stock_files(data_dir), cfg, progress)
+        stocks = [prepare(f, cfg) for f in frames]
+        codes = [s.code for s in stocks]
+        protocol = protocol_dict(cfg, codes, data_dir)
+        key = {k: protocol[k] for k in ("stocks", "seq_len", "horizon", "train_config", "model_overrides")}
+        cache = {} if fresh else read_json(partial_path, default={})
+        if cache.get("key") != key:
+            cache = {"key": key, "runs": {}}
+        windows = build_windows(stocks, cfg)
+        plot_codes = codes[:n_plots]
+        for name in cfg.models:
+            for seed in cfg.seeds if name not in NAIVE_SOURCES else cfg.seeds[:1]:
+                run_id = f"{name}/{seed}"
+                if run_id in cache["runs"]:
+                    continue
+                r = run_model(name, seed, stocks, windows, cfg, progress)
+                cache["runs"][run_id] = {
+                    "per_stock": score(stocks, r["preds"], cfg),
+                    "fit": {k: v for k, v in r.items() if k != "preds"},
+                    "plot": {c: r["preds"][c][:, 0].tolist() for c in plot_codes},
+                }
+                write_json(partial_path, cache)
+    models, fits = {}, {}
+    for name in cfg.models:
+        runs = [cache["runs"][f"{name}/{s}"] for s in cfg.seeds if f"{name}/{s}" in cache["runs"]]
+        models[name] = aggregate([r["per_stock"] for r in runs])
+        models[name]["seeds"] = len(runs)
+        fits[name] = [r["fit"] for r in runs]
+    vs_tr, wins_tr = compare_to(models, "transformer")
+    vs_nc, wins_nc = compare_to(models, "naive_close")
+    result = {
+        "protocol": protocol,
+        "models": models,
+        "vs_transformer": vs_tr,
+        "share_of_stocks_beating_transformer": wins_tr,
+        "vs_naive_close": vs_nc,
+        "share_of_stocks_beating_naive_close": wins_nc,
+        "fits": fits,
+        "wall_seconds": time.perf_counter() - t0,
+    }
+    write_json(out, result)
+    out.with_suffix(".md").write_text(stock_markdown(result), encoding="utf-8")
+    actual = {s.code: actual_opens(s, cfg)[:, 0] for s in stocks if s.code in plot_codes}
+    dates = {s.code: s.frame["date"].iloc[cfg.train_days: cfg.min_days - cfg.horizon + 1] for s in stocks
+             if s.code in plot_codes}
+    preds = {name: cache["runs"][f"{name}/{cfg.seeds[0]}"]["plot"] for name in cfg.models}
+    plot_forecasts(actual, dates, preds, out.with_suffix(".png"))
+    return result

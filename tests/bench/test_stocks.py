@@ -1,0 +1,94 @@
+"""Stock benchmark: protocol pieces on real shared files, and a small end-to-end CLI run."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from bbt.bench.stocks import (StockBenchConfig, actual_opens, aggregate, build_windows, naive_forecast,
+                              prepare, select_stocks, list_stock_files)
+from bbt.cli.main import app
+
+
+@pytest.fixture(scope="module")
+def two_stocks(data_dir):
+    cfg = StockBenchConfig(n_stocks=2, seq_len=10)
+    return cfg, [prepare(f, cfg) for f in select_stocks(list_stock_files(data_dir), cfg)]
+
+
+def test_scaler_uses_training_days_only(two_stocks):
+    cfg, stocks = two_stocks
+    s = stocks[0]
+    train_prices = s.frame[["open", "high", "low", "close"]].iloc[: cfg.train_days].to_numpy()
+    assert s.price_mean == pytest.approx(train_prices.mean())
+    assert s.price_std == pytest.approx(train_prices.std())
+    # changing a test-day price must not move the scaler
+    f2 = s.frame.copy()
+    f2.loc[cfg.train_days + 5, "open"] *= 10
+    assert prepare(f2, cfg).price_mean == pytest.approx(s.price_mean)
+
+
+def test_windows_respect_split_and_never_see_target(two_stocks):
+    cfg, stocks = two_stocks
+    train, val, test, rows = build_windows(stocks, cfg)
+    n = cfg.min_days
+    for w, lo, hi in [(train, cfg.seq_len, cfg.train_days - cfg.val_days), (val, cfg.train_days - cfg.val_days, cfg.train_days),
+                      (test, cfg.train_days, n)]:
+        t = (w.starts % n) + cfg.seq_len  # target day within its stock (all stocks are cut to n rows)
+        assert t.min() == lo and t.max() == hi - cfg.horizon
+    assert len(test) == 2 * cfg.test_days  # every test day of both stocks, none dropped
+    # test targets are the scaled opens of days 4000.. of stock 0
+    x, _, y = test.batch(np.arange(3))
+    assert np.allclose(y[:, 0, 0].numpy(), stocks[0].scaled[cfg.train_days: cfg.train_days + 3, 0])
+    assert np.allclose(x[0, -1].numpy(), stocks[0].scaled[cfg.train_days - 1])  # input ends the day before
+
+
+def test_naive_forecasts_are_yesterdays_prices(two_stocks):
+    cfg, stocks = two_stocks
+    s = stocks[1]
+    close = s.frame["close"].to_numpy()
+    assert np.array_equal(naive_forecast(s, cfg, "close")[:, 0], close[cfg.train_days - 1: cfg.min_days - 1])
+    assert np.array_equal(actual_opens(s, cfg)[:, 0], s.frame["open"].to_numpy()[cfg.train_days: cfg.min_days])
+
+
+def test_aggregate_mean_over_stocks_then_seeds():
+    m = lambda v: {"MSE": v, "RMSE": v ** 0.5, "MAE": v, "MAPE": v, "R2": 1 - v}  # noqa: E731
+    agg = aggregate([{"a": m(1.0), "b": m(3.0)}, {"a": m(2.0), "b": m(4.0)}])
+    assert agg["MSE"] == pytest.approx(2.5)
+    assert agg["MSE_std"] == pytest.approx(np.std([2.0, 3.0], ddof=1))
+    assert agg["per_stock"]["a"]["MSE"] == pytest.approx(1.5)
+    # seed 0: MSE=MAE=MAPE=2, RMSE=(1+sqrt3)/2; seed 1: MSE=MAE=MAPE=3, RMSE=(sqrt2+2)/2
+    assert agg["score"] == pytest.approx(np.mean([6 + (1 + 3 ** 0.5) / 2, 9 + (2 ** 0.5 + 2) / 2]))
+
+
+def test_cli_end_to_end_two_stocks(data_dir, tmp_path):
+    out = tmp_path / "bench.json"
+    args = ["ts", "bench", "--data-dir", str(data_dir), "--stocks", "2", "--seeds", "2", "--seq-len", "16",
+            "--models", "naive_close,naive_open,dlinear,transformer,bbt", "--epochs", "1",
+            "--batches-per-epoch", "3", "--plots", "1", "--out", str(out)]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output + repr(res.exception)
+    r = json.loads(out.read_text())
+    assert set(r) >= {"protocol", "models", "vs_transformer"}
+    assert set(r["models"]) == {"naive_close", "naive_open", "dlinear", "transformer", "bbt"}
+    for m in r["models"].values():
+        assert set(m) >= {"MSE", "RMSE", "MAE", "MAPE", "R2", "per_stock"}
+        assert len(m["per_stock"]) == 2
+    assert set(r["vs_transformer"]) == {"naive_close", "naive_open", "dlinear", "bbt"}
+    assert r["models"]["bbt"]["seeds"] == 2
+    assert out.with_suffix(".md").exists() and out.with_suffix(".png").stat().st_size > 10_000
+    # naive_close computed exactly from the raw CSV
+    for code, got in r["models"]["naive_close"]["per_stock"].items():
+        raw = pd.read_csv(data_dir / "stocks" / "ashare_qfq" / f"{code}.csv")
+        y, p = raw["开盘"].to_numpy()[4000:4200], raw["收盘"].to_numpy()[3999:4199]
+        assert got["MSE"] == pytest.approx(np.mean((y - p) ** 2), rel=1e-12)
+        assert got["MAPE"] == pytest.approx(100 * np.mean(np.abs(y - p) / y), rel=1e-12)
+        assert got["R2"] == pytest.approx(1 - np.sum((y - p) ** 2) / np.sum((y - y.mean()) ** 2), rel=1e-12)
+    # a second call resumes from the cache: nothing is retrained
+    res2 = CliRunner().invoke(app, args)
+    assert res2.exit_code == 0
+    r2 = json.loads(out.read_text())
+    assert r2["models"]["bbt"]["MSE"] == r["models"]["bbt"]["MSE"]
+    assert r2["wall_seconds"] < r["wall_seconds"]
