@@ -72,3 +72,16 @@ def test_overfits_a_sinusoid_batch(linear_skip):
         losses.append(loss.item())
     assert losses[-1] < 0.05 * losses[0], (losses[0], losses[-1])  # observed ~1e-3 x; False = encoder alone
     assert model.time_head.weight.abs().sum() > 0  # the Transformer path took part, not only the skip
+
+
+def test_ref_group_starts_at_the_reference_channels_last_value():
+    """With prices normalised by the last close, an untrained BBT-TS forecasts the open as yesterday's close."""
+    from bbt.ts.models import ForecastSpec, build_forecaster
+
+    spec = ForecastSpec(seq_len=16, pred_len=2, enc_in=5, target_idx=(0,))
+    model = build_forecaster("bbt", spec, norm="last", ref_channel=3, ref_group=(0, 1, 2, 3)).eval()
+    x = torch.randn(4, 16, 5)
+    out = model(x)  # [B, H, 1]
+    assert torch.allclose(out, x[:, -1:, 3:4].expand(-1, 2, -1), atol=1e-6)
+    plain = build_forecaster("bbt", spec, norm="last").eval()
+    assert torch.allclose(plain(x), x[:, -1:, 0:1].expand(-1, 2, -1), atol=1e-6)

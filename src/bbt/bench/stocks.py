@@ -50,9 +50,16 @@ class StockBenchConfig:
     seeds: tuple[int, ...] = (0, 1, 2)
     sample_seed: int = 0  # why: which stocks are drawn is part of the protocol, so it is fixed and recorded
     models: tuple[str, ...] = DEFAULT_MODELS
+    # why: "relative" weights each window's loss by (price scale / yesterday's close)^p (p = 2 for MSE, 1 for
+    # MAE), i.e. trains every model on relative (percentage) errors, the scale on which stocks are comparable;
+    # "none" = plain loss on the per-stock standardised scale.
+    loss_weighting: str = "relative"
     train: TrainConfig = field(default_factory=lambda: TrainConfig(
         epochs=8, batch_size=256, lr=1e-3, patience=3, max_batches_per_epoch=120, time_budget_s=110))
-    model_overrides: dict[str, dict] = field(default_factory=dict)
+    # why: BBT-TS reads prices relative to the last close (the last traded price), so the overnight gap
+    # between close and next open survives its window normalisation; see BBTTSConfig.ref_channel.
+    model_overrides: dict[str, dict] = field(default_factory=lambda: {
+        name: {"norm": "last", "ref_channel": 3, "ref_group": (0, 1, 2, 3)} for name in ("bbt", *ABLATIONS)})
 
     @property
     def min_days(self) -> int:
@@ -130,7 +137,16 @@ def build_windows(stocks: list[StockData], cfg: StockBenchConfig) -> tuple[Windo
         parts["test"].append(off + np.arange(cfg.train_days, cfg.min_days - H + 1) - L)
     n_test = cfg.test_days - H + 1
     test_rows = [slice(i * n_test, (i + 1) * n_test) for i in range(len(stocks))]
-    make = lambda k: Windows(values, targets, np.concatenate(parts[k]), L, H, marks)  # noqa: E731
+    weights = None
+    if cfg.loss_weighting == "relative":
+        power = 2.0 if cfg.train.loss == "mse" else 1.0
+        prev_close = np.concatenate([np.r_[s.frame["close"].iloc[0], s.frame["close"].to_numpy()[:-1]] for s in stocks])
+        scale = np.concatenate([np.full(len(s.frame), s.price_std) for s in stocks])
+        weights = (scale / prev_close) ** power
+        weights /= weights.mean()  # keeps the loss (and so the learning rate) on its usual scale
+    elif cfg.loss_weighting != "none":
+        raise BBTError(f"loss_weighting must be 'relative' or 'none', got {cfg.loss_weighting!r}")
+    make = lambda k: Windows(values, targets, np.concatenate(parts[k]), L, H, marks, weights)  # noqa: E731
     return make("train"), make("val"), make("test"), test_rows
 
 
@@ -215,7 +231,7 @@ def protocol_dict(cfg: StockBenchConfig, codes: list[str], data_dir: Path) -> di
         "scaling": "per stock, fitted on training days: one StandardScaler for OHLC, one for log1p(volume)",
         "training": "one pooled model per forecaster and seed over all stocks' training windows",
         "seeds": list(cfg.seeds), "train_config": dataclasses.asdict(cfg.train),
-        "model_overrides": cfg.model_overrides, "metrics": "price scale, mean over stocks; score = MSE+RMSE+MAE+MAPE",
+        "model_overrides": cfg.model_overrides, "loss_weighting": cfg.loss_weighting, "metrics": "price scale, mean over stocks; score = MSE+RMSE+MAE+MAPE",
         "torch_threads": torch.get_num_threads(),
     }
 
@@ -239,7 +255,8 @@ def run_stock_benchmark(data_dir: Path, cfg: StockBenchConfig, out: Path, *, fre
         stocks = [prepare(f, cfg) for f in frames]
         codes = [s.code for s in stocks]
         protocol = protocol_dict(cfg, codes, data_dir)
-        key = {k: protocol[k] for k in ("stocks", "seq_len", "horizon", "train_config", "model_overrides")}
+        key = {k: protocol[k] for k in ("stocks", "seq_len", "horizon", "train_config", "model_overrides",
+                                        "loss_weighting")}
         cache = {} if fresh else read_json(partial_path, default={})
         if cache.get("key") != key:
             cache = {"key": key, "runs": {}}

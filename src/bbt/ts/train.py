@@ -51,12 +51,21 @@ def _loss_fn(name: str):
     raise ValueError(f"unknown loss {name!r}")
 
 
+def batch_loss(fn, pred: torch.Tensor, y: torch.Tensor, w: torch.Tensor | None) -> torch.Tensor:
+    """Summed loss over [B, H, C] elements, each window weighted by w [B] when given."""
+    err = fn(pred, y, reduction="none")  # [B, H, C]
+    if w is not None:
+        err = err * w.view(-1, 1, 1)
+    return err.sum()
+
+
 @torch.no_grad()
 def evaluate_loss(model: nn.Module, data: Windows, loss: str = "mse", batch_size: int = 1024) -> float:
     model.eval()
     fn, total, n = _loss_fn(loss), 0.0, 0
-    for x, m, y in data.batches(batch_size):
-        total += fn(model(x, m), y, reduction="sum").item()
+    for idx in data.index_batches(batch_size):
+        x, m, y = data.batch(idx)
+        total += batch_loss(fn, model(x, m), y, data.batch_weights(idx)).item()
         n += y.numel()
     return total / max(n, 1)
 
@@ -92,10 +101,11 @@ def fit_forecaster(model: nn.Module, train: Windows, val: Windows | None, cfg: T
     for epoch in range(1, cfg.epochs + 1):
         model.train()
         running, seen = 0.0, 0
-        for i, (x, m, y) in enumerate(train.batches(cfg.batch_size, shuffle=True, rng=rng)):
+        for i, idx in enumerate(train.index_batches(cfg.batch_size, shuffle=True, rng=rng)):
             if i >= steps:
                 break
-            loss = fn(model(x, m), y)
+            x, m, y = train.batch(idx)
+            loss = batch_loss(fn, model(x, m), y, train.batch_weights(idx)) / y.numel()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             if cfg.grad_clip:

@@ -21,6 +21,9 @@ class Windows:
     seq_len: int
     pred_len: int
     marks: np.ndarray | None = None  # [T, M] calendar features, or None
+    # why: a loss weight per target row, e.g. (scale / price)^2 turns a scaled-space MSE into squared
+    # relative error, so a pooled model does not spend itself on the highest-priced stocks. None = 1.
+    weights: np.ndarray | None = None  # [T]
 
     def __post_init__(self):
         self.values = np.ascontiguousarray(self.values, dtype=np.float32)
@@ -28,6 +31,8 @@ class Windows:
         self.starts = np.asarray(self.starts, dtype=np.int64)
         if self.marks is not None:
             self.marks = np.ascontiguousarray(self.marks, dtype=np.float32)
+        if self.weights is not None:
+            self.weights = np.ascontiguousarray(self.weights, dtype=np.float32)
         if len(self.starts) and (self.starts.min() < 0 or self.starts.max() + self.seq_len + self.pred_len > len(self.values)):
             raise ValueError("a window start reaches outside the series")
         self._in = np.arange(self.seq_len)
@@ -43,10 +48,20 @@ class Windows:
         m = torch.from_numpy(self.marks[s + self._in]) if self.marks is not None else None  # [B, L, M]
         return x, m, y
 
-    def batches(self, batch_size: int, shuffle: bool = False, rng: np.random.Generator | None = None):
+    def batch_weights(self, idx: np.ndarray) -> torch.Tensor | None:
+        """[B] loss weights of the windows' first target rows, or None."""
+        if self.weights is None:
+            return None
+        return torch.from_numpy(self.weights[self.starts[idx] + self.seq_len])
+
+    def index_batches(self, batch_size: int, shuffle: bool = False, rng: np.random.Generator | None = None):
         order = (rng or np.random.default_rng()).permutation(len(self)) if shuffle else np.arange(len(self))
         for i in range(0, len(order), batch_size):  # never drops the last, partial batch
-            yield self.batch(order[i : i + batch_size])
+            yield order[i : i + batch_size]
+
+    def batches(self, batch_size: int, shuffle: bool = False, rng: np.random.Generator | None = None):
+        for idx in self.index_batches(batch_size, shuffle, rng):
+            yield self.batch(idx)
 
 
 def concat_series(arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

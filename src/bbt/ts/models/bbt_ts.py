@@ -42,6 +42,11 @@ class BBTTSConfig:
     linear_skip: bool = True  # why: a linear map over time per target (NLinear) keeps it >= a linear model
     head_dim: int = 4  # why: features per step and target fed to the time-mixing head; keeps the head O(L*H)
     eps: float = 1e-5  # why: guards the std of flat windows (suspended stocks, constant sensors)
+    # why: channels in the same unit (open/high/low/close) normalised each by itself all end at 0, which erases
+    # the gaps between them (today's open vs yesterday's close). Channels in ref_group use the statistics of
+    # ref_channel instead (e.g. every price relative to the last close); -1 = each channel its own.
+    ref_channel: int = -1
+    ref_group: tuple[int, ...] = ()
 
 
 def window_stats(x: torch.Tensor, norm: str, eps: float) -> tuple[torch.Tensor, torch.Tensor]:
@@ -95,6 +100,10 @@ class BBTTS(nn.Module):
         b = x.shape[0]  # x: [B, L, C]
         H, c_out, k = self.spec.pred_len, self.spec.c_out, self.cfg.head_dim
         ref, scale = window_stats(x, self.cfg.norm, self.cfg.eps)  # [B, 1, C] each
+        if self.cfg.ref_channel >= 0 and self.cfg.ref_group:
+            g, r = list(self.cfg.ref_group), self.cfg.ref_channel
+            ref, scale = ref.clone(), scale.clone()
+            ref[..., g], scale[..., g] = ref[..., r : r + 1], scale[..., r : r + 1]
         xn = (x - ref) / scale  # [B, L, C]
         h = self.encoder(self.embed(xn, x_mark))  # [B, L, D]
         z = self.to_target(h).view(b, -1, c_out, k)  # [B, L, C_out, k]
