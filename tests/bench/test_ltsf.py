@@ -11,6 +11,7 @@ import bbt.bench.ltsf as ltsf
 from bbt.bench.ltsf import LTSFConfig, detect_freq, load_ltsf, make_windows, run_one, split_borders, time_features
 from bbt.bench.report import markdown_table, read_json, write_json
 from bbt.cli.main import app
+from bbt.errors import DataError
 
 L = 24
 TRAIN_END, VAL_END, TEST_END = 12 * 720, 16 * 720, 20 * 720  # ETT hourly borders
@@ -161,3 +162,11 @@ def test_cli_bad_input_is_a_clear_error(tmp_path):
                                    str(tmp_path / "o.json")])
     assert res.exit_code != 0
     assert "no such CSV" in str(res.exception)
+    # a missing value is an error naming file, line and column (the protocol does not impute)
+    bad = tmp_path / "ETTh_bad.csv"
+    df = _ett_csv(bad, n_rows=200)
+    df.loc[9, "MUFL"] = np.nan
+    df.to_csv(bad, index=False)
+    with pytest.raises(DataError) as e:
+        load_ltsf(LTSFConfig(csv=bad, seq_len=L))
+    assert e.value.column == "MUFL" and e.value.row == 11 and "ETTh_bad.csv" in str(e.value)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import hashlib
+import inspect
 import json
 import time
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ import pandas as pd
 import torch
 from sklearn.preprocessing import StandardScaler
 
+from bbt.data import load_multivariate_csv
 from bbt.errors import BBTError, DataError
 from bbt.ts.models import ForecastSpec, build_forecaster, get
 from bbt.ts.train import TrainConfig, evaluate_loss, fit_forecaster, predict
@@ -128,34 +130,14 @@ class LTSFData:
 # ---------------------------------------------------------------------------------------------- data
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    """Fallback reader (date + float columns) for when bbt.data.load_multivariate_csv is unavailable."""
-    try:
-        df = pd.read_csv(path)
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as e:
-        raise DataError(f"cannot read CSV: {e}", file=str(path)) from e
-    if "date" not in df.columns:
-        raise DataError("no 'date' column", file=str(path))
-    df["date"] = pd.to_datetime(df["date"], errors="coerce")
-    bad = df["date"].isna()
-    if bad.any():
-        raise DataError("unparseable date", file=str(path), row=int(np.flatnonzero(bad)[0]) + 2, column="date")
-    cols = [c for c in df.columns if c != "date"]
-    for c in cols:
-        vals = pd.to_numeric(df[c], errors="coerce")
-        if vals.isna().any():
-            raise DataError("missing or non-numeric value", file=str(path),
-                            row=int(np.flatnonzero(vals.isna())[0]) + 2, column=c)
-        df[c] = vals.astype(np.float64)
-    return df
-
-
-def load_csv(path: Path) -> pd.DataFrame:
-    try:
-        from bbt.data import load_multivariate_csv  # type: ignore[attr-defined]
-    except ImportError:
-        return _read_csv(Path(path))
-    return load_multivariate_csv(path)
+def check_no_missing(df: pd.DataFrame, columns: list[str], path: Path) -> None:
+    """The protocol has no imputation: a missing value in a used column is an error naming its cell."""
+    if not df[columns].isna().to_numpy().any():
+        return
+    gaps = [g for g in df.attrs.get("gaps", []) if g.get("kind") == "missing" and g.get("column") in columns]
+    g = gaps[0] if gaps else {}
+    raise DataError("missing value; the LTSF benchmark does not impute, so fill or drop it first",
+                    file=str(path), row=g.get("row"), column=g.get("column"))
 
 
 def detect_freq(dates: pd.Series) -> str:
@@ -202,7 +184,7 @@ def load_ltsf(cfg: LTSFConfig) -> LTSFData:
     path = Path(cfg.csv)
     if not path.is_file():
         raise BBTError(f"no such CSV: {path}")
-    df = load_csv(path)
+    df = load_multivariate_csv(path)  # date + float64 columns; DataError naming line and column on a bad file
     columns = [c for c in df.columns if c != "date"]
     if cfg.features == "S":
         if cfg.target not in columns:
@@ -210,6 +192,7 @@ def load_ltsf(cfg: LTSFConfig) -> LTSFData:
         columns = [cfg.target]
     elif cfg.features != "M":
         raise BBTError(f"unknown features {cfg.features!r}; use M or S")
+    check_no_missing(df, columns, path)
     freq = cfg.freq or detect_freq(df["date"])
     split = cfg.split if cfg.split != "auto" else ("ett" if path.stem.upper().startswith("ETT") else "ratio")
     borders = split_borders(len(df), cfg.seq_len, split, freq)
@@ -294,11 +277,21 @@ def protocol_dict(cfg: LTSFConfig, data: LTSFData) -> dict:
     }
 
 
+def _code_sha1(name: str) -> str:
+    """Source of the model's module and of the training loop: an edited model invalidates its cached runs
+    (edits to helper modules it imports are not seen; use --fresh after those)."""
+    import bbt.ts.train
+
+    files = {inspect.getsourcefile(get(name).cls), inspect.getsourcefile(bbt.ts.train)}
+    return hashlib.sha1(b"".join(Path(f).read_bytes() for f in sorted(f for f in files if f))).hexdigest()[:16]
+
+
 def _run_key(cfg: LTSFConfig, data_key: dict, name: str, horizon: int, seed: int) -> str:
     """A run's cache fingerprint: changes when anything that can change its result changes."""
     trainable = get(name).trainable
     return _fingerprint({
         "data": data_key, "name": name, "horizon": horizon, "seed": seed if trainable else 0,
+        "code": _code_sha1(name),
         "train": dataclasses.asdict(cfg.train_config(name, seed)) if trainable else None,
         "model": cfg.model_config(name),
     })
