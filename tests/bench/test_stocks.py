@@ -63,7 +63,7 @@ def test_aggregate_mean_over_stocks_then_seeds():
     assert agg["score"] == pytest.approx(np.mean([6 + (1 + 3 ** 0.5) / 2, 9 + (2 ** 0.5 + 2) / 2]))
 
 
-def test_cli_end_to_end_two_stocks(data_dir, tmp_path):
+def test_cli_end_to_end_two_stocks(data_dir, tmp_path, monkeypatch):
     out = tmp_path / "bench.json"
     args = ["ts", "bench", "--data-dir", str(data_dir), "--stocks", "2", "--seeds", "2", "--seq-len", "16",
             "--models", "naive_close,naive_open,dlinear,transformer,bbt", "--epochs", "1",
@@ -87,8 +87,11 @@ def test_cli_end_to_end_two_stocks(data_dir, tmp_path):
         assert got["MAPE"] == pytest.approx(100 * np.mean(np.abs(y - p) / y), rel=1e-12)
         assert got["R2"] == pytest.approx(1 - np.sum((y - p) ** 2) / np.sum((y - y.mean()) ** 2), rel=1e-12)
     # a second call resumes from the cache: nothing is retrained
+    def no_training(*a, **k):
+        raise AssertionError("retrained a cached run")
+
+    monkeypatch.setattr("bbt.bench.stocks.fit_forecaster", no_training)
     res2 = CliRunner().invoke(app, args)
-    assert res2.exit_code == 0
+    assert res2.exit_code == 0, repr(res2.exception)
     r2 = json.loads(out.read_text())
     assert r2["models"]["bbt"]["MSE"] == r["models"]["bbt"]["MSE"]
-    assert r2["wall_seconds"] < r["wall_seconds"]
