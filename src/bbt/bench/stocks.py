@@ -18,6 +18,7 @@ Protocol
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -258,6 +259,7 @@ def run_stock_benchmark(data_dir: Path, cfg: StockBenchConfig, out: Path, *, fre
         protocol = protocol_dict(cfg, codes, data_dir)
         key = {k: protocol[k] for k in ("stocks", "seq_len", "horizon", "train_config", "model_overrides",
                                         "loss_weighting")}
+        key = json.loads(json.dumps(key))  # as it reads back from the cache (tuples become lists)
         cache = {} if fresh else read_json(partial_path, default={})
         if cache.get("key") != key:
             cache = {"key": key, "runs": {}}
