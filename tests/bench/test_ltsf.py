@@ -170,3 +170,17 @@ def test_cli_bad_input_is_a_clear_error(tmp_path):
     with pytest.raises(DataError) as e:
         load_ltsf(LTSFConfig(csv=bad, seq_len=L))
     assert e.value.column == "MUFL" and e.value.row == 11 and "ETTh_bad.csv" in str(e.value)
+
+
+def test_settings_layering_and_ablation_inheritance(tmp_path):
+    cfg = LTSFConfig(csv=tmp_path / "x.csv")
+    cfg.model_overrides["bbt"] = {"d_model": 8, "use_dwt": True}
+    assert cfg.model_config("bbt_no_dwt") == {"d_model": 8}  # what defines the ablation is never overridden
+    assert cfg.model_config("bbt") == {"d_model": 8, "use_dwt": True}
+    cfg.train_overrides = {"bbt": {"lr": 1e-3, "batch_size": 64}, "dlinear": {"lr": 5e-3}}
+    cfg.global_train = {"lr": 2e-3, "epochs": 3}
+    cfg.train_sets = {"bbt": {"lr": 7e-4}}
+    t = cfg.train_config("bbt_t2v", seed=2)
+    assert (t.lr, t.batch_size, t.epochs, t.seed) == (7e-4, 64, 3, 2)
+    t = cfg.train_config("dlinear", seed=0)
+    assert (t.lr, t.batch_size, t.epochs) == (2e-3, 32, 3)
