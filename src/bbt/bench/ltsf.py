@@ -38,6 +38,7 @@ import pandas as pd
 import torch
 from sklearn.preprocessing import StandardScaler
 
+from bbt.bench.report import mean_std
 from bbt.data import load_multivariate_csv
 from bbt.errors import BBTError, DataError
 from bbt.ts.models import ForecastSpec, build_forecaster, get
@@ -383,8 +384,7 @@ def run_ltsf_benchmark(cfg: LTSFConfig, out: Path, *, fresh: bool = False, conso
 
 
 def _pm(m: dict, k: str) -> str:
-    s = f"{m[k]:.3f}"
-    return s + (f"±{m[k + '_std']:.3f}" if m.get("seeds", 1) > 1 else "")
+    return mean_std(m, k)
 
 
 def ltsf_markdown(result: dict) -> str:

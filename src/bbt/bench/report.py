@@ -79,3 +79,9 @@ def markdown_table(headers: Sequence[Any], rows: Sequence[Sequence[Any]]) -> str
 def write_markdown(path: str | Path, text: str) -> None:
     """Write a markdown file atomically (ends with one newline)."""
     _atomic_write_text(path, text.rstrip("\n") + "\n")
+
+
+def mean_std(m: dict, key: str, fmt: str = ".3f", sep: str = "±") -> str:
+    """`m[key]`, followed by `sep` and `m[key + "_std"]` when the row aggregates several seeds."""
+    s = format(m[key], fmt)
+    return s + (f"{sep}{format(m[key + '_std'], fmt)}" if m.get("seeds", 1) > 1 else "")

@@ -9,12 +9,11 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from bbt.bench.report import markdown_table  # noqa: E402
+from bbt.bench.report import markdown_table, mean_std  # noqa: E402
 
 
 def _pm(m: dict, k: str, fmt: str) -> str:
-    s = format(m[k], fmt)
-    return s + (f" ± {format(m[k + '_std'], fmt)}" if m.get("seeds", 1) > 1 else "")
+    return mean_std(m, k, fmt, sep=" ± ")
 
 
 def stock_markdown(result: dict) -> str:
