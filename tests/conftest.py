@@ -12,3 +12,21 @@ def data_dir():
         return resolve_data_dir()
     except DataNotFoundError:
         pytest.skip("shared data not found (set BBT_DATA_DIR)")
+
+
+@pytest.fixture(scope="session")
+def tokenizer_dir(data_dir, tmp_path_factory):
+    """A small real tokenizer (vocab 2,000 + 100 sentinels) trained once per session on FinCUGE train texts."""
+    import json
+
+    from bbt.text.tokenizer import TokenizerTrainConfig, train_tokenizer
+
+    root = tmp_path_factory.mktemp("tokenizer")
+    lines = []
+    for task, n in (("finfe", 2500), ("finese", 300), ("finnl", 300)):
+        rows = json.loads((data_dir / "fincuge" / task / "train_list.json").read_text("utf-8"))
+        lines += [str(r[1] if task == "finese" else r[0]).replace("\n", " ") for r in rows[:n]]
+    (root / "corpus.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    cfg = TokenizerTrainConfig(vocab_size=2000, character_coverage=0.98)
+    train_tokenizer([root / "corpus.txt"], root / "tok", cfg, show_progress=False)
+    return root / "tok"

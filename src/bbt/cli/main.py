@@ -9,6 +9,10 @@ from rich.console import Console
 from rich.markup import escape
 
 from bbt.cli.data import data_app
+from bbt.cli.eval import eval_app
+from bbt.cli.finetune import finetune_command
+from bbt.cli.tokenizer import tokenizer_app
+from bbt.cli.train import train_app
 from bbt.cli.ts import ts_app
 from bbt.errors import BBTError
 
@@ -16,6 +20,10 @@ app = typer.Typer(help="BBT 乾元: financial text + time-series models and benc
                   no_args_is_help=True, pretty_exceptions_enable=False)
 app.add_typer(data_app, name="data", help="Market data: validate, inspect, fetch.")
 app.add_typer(ts_app, name="ts", help="Time series: decompositions, forecasters, benchmarks.")
+app.add_typer(tokenizer_app, name="tokenizer", help="SentencePiece tokenizers for the BBT model.")
+app.add_typer(eval_app, name="eval", help="Evaluation harnesses (FinCUGE).")
+app.add_typer(train_app, name="train", help="Classical baselines.")
+app.command("finetune")(finetune_command)
 
 err_console = Console(stderr=True)
 

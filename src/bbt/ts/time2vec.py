@@ -26,6 +26,8 @@ class Time2Vec(nn.Module):
         self.periodic = nn.Linear(in_features, out_features - 1)
         # why: spread the initial frequencies over ~[0.1, 6] rad per unit so short and long periods both start
         # covered (inputs are normalised values or relative positions of order 1); the phases start uniform.
+        if self.periodic.weight.is_meta:  # shapes only (parameter counting): nothing to initialise
+            return
         with torch.no_grad():
             scale = torch.exp(torch.linspace(math.log(0.1), math.log(6.0), out_features - 1)).unsqueeze(1)
             signs = torch.randn(out_features - 1, in_features).sign()

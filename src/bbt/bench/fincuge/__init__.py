@@ -1,0 +1,1 @@
+"""The BBT-FinCUGE evaluation harness: nine Chinese financial NLP tasks, metrics, backends, baselines."""

@@ -1,0 +1,55 @@
+"""Batched inference with a BBT checkpoint: text generation and the pooled-encoder classification fast path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from bbt.errors import BBTError
+from bbt.model.checkpoint import load_model
+
+
+class BBTGenerator:
+    """generate(prompts, max_new_tokens) -> texts; classify(task, prompts) -> label names (fast path)."""
+
+    def __init__(self, model, tokenizer, max_input_len: int = 512, device: str | None = None):
+        if tokenizer is None:
+            raise BBTError("this checkpoint has no tokenizer files (spiece.model / tokenizer.json)")
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.model, self.tok, self.max_input_len = model.to(self.device).eval(), tokenizer, max_input_len
+
+    def _encode(self, prompts: list[str]) -> dict[str, torch.Tensor]:
+        enc = self.tok(list(prompts), max_length=self.max_input_len, truncation=True, padding=True,
+                       return_tensors="pt")
+        return {"input_ids": enc["input_ids"].to(self.device), "attention_mask": enc["attention_mask"].to(self.device)}
+
+    @torch.inference_mode()
+    def generate(self, prompts: list[str], max_new_tokens: int = 32, task: str | None = None) -> list[str]:
+        if task is not None and task in self.model.bbt.cls_heads:
+            return self.classify(task, prompts)
+        if not prompts:
+            return []
+        ids = self.model.generate(**self._encode(prompts), max_new_tokens=max_new_tokens, do_sample=False)
+        return [t.strip() for t in self.tok.batch_decode(ids, skip_special_tokens=True)]
+
+    @torch.inference_mode()
+    def classify(self, task: str, prompts: list[str], threshold: float = 0.5) -> list[str]:
+        """Label names from the task's classification head; multi-label heads join labels with '、'."""
+        labels = self.model.config.bbt.cls_heads[task]
+        enc = self._encode(prompts)
+        hidden, mask, _ = self.model.encode(**enc)
+        logits = self.model.classify(task, hidden, mask)  # [B, n_labels]
+        if task in self.model.config.bbt.multilabel_heads:
+            probs = torch.sigmoid(logits)
+            out = []
+            for row in probs:
+                chosen = [labels[i] for i in torch.nonzero(row >= threshold).flatten().tolist()]
+                out.append("、".join(chosen or [labels[int(row.argmax())]]))
+            return out
+        return [labels[i] for i in logits.argmax(-1).tolist()]
+
+
+def load_generator(path: str | Path, device: str | None = None, max_input_len: int = 512) -> BBTGenerator:
+    model, tokenizer, _ = load_model(path)
+    return BBTGenerator(model, tokenizer, max_input_len=max_input_len, device=device)

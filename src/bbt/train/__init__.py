@@ -1,0 +1,1 @@
+"""Trainers: multi-task fine-tuning of the BBT model."""

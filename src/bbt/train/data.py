@@ -1,0 +1,85 @@
+"""Multi-task text-to-text data for fine-tuning: tokenised FinCUGE examples and a capped size-proportional mixture.
+
+Each optimiser step draws one task (probability proportional to min(rows, cap): T5's examples-proportional
+mixing with a cap, so a 14k-row task does not drown a 1.7k-row one), then a batch of that task's rows. One task
+per batch keeps the classification heads' losses simple and costs nothing in a text-to-text model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from bbt.errors import BBTError
+
+
+@dataclass
+class TaskData:
+    name: str
+    input_ids: list[list[int]]  # source prompt + input, truncated, ending in </s>
+    labels: list[list[int]]  # target text, truncated, ending in </s>
+    cls: list[int] | list[list[float]] | None  # label index (single-label head) or multi-hot (multi-label head)
+
+    def __len__(self) -> int:
+        return len(self.input_ids)
+
+
+def tokenize_task(tok, task, examples, max_input_len: int, head_labels: list[str] | None = None,
+                  multilabel: bool = False) -> TaskData:
+    inputs = tok([e.input for e in examples], max_length=max_input_len, truncation=True)["input_ids"]
+    targets = tok([e.target for e in examples], max_length=task.max_new_tokens, truncation=True)["input_ids"]
+    cls = None
+    if head_labels is not None:
+        index = {label: i for i, label in enumerate(head_labels)}
+        if multilabel:
+            cls = []
+            for e in examples:
+                row = [0.0] * len(head_labels)
+                for label in e.reference:
+                    row[index[label]] = 1.0
+                cls.append(row)
+        else:
+            missing = sorted({str(e.reference) for e in examples if e.reference not in index})
+            if missing:
+                raise BBTError(f"task {task.name}: gold labels {missing[:5]} are not among the head's labels")
+            cls = [index[e.reference] for e in examples]
+    return TaskData(task.name, inputs, targets, cls)
+
+
+def pad(seqs: list[list[int]], value: int) -> torch.Tensor:
+    n = max(len(s) for s in seqs)
+    return torch.tensor([s + [value] * (n - len(s)) for s in seqs], dtype=torch.long)
+
+
+def collate(data: TaskData, idx: np.ndarray, pad_id: int) -> dict:
+    ids = [data.input_ids[i] for i in idx]
+    batch = {"input_ids": pad(ids, pad_id), "labels": pad([data.labels[i] for i in idx], -100), "task": data.name}
+    batch["attention_mask"] = (batch["input_ids"] != pad_id).long()
+    if data.cls is not None:
+        rows = [data.cls[i] for i in idx]
+        batch["cls_labels"] = torch.tensor(rows, dtype=torch.float if isinstance(rows[0], list) else torch.long)
+    return batch
+
+
+class TaskMixture:
+    """Draws (task, batch of row indices); its state is one numpy Generator, saved for exact resume."""
+
+    def __init__(self, tasks: list[TaskData], batch_size: int, cap: int, seed: int):
+        if not tasks:
+            raise BBTError("no training data: every selected task is empty")
+        self.tasks, self.batch_size = tasks, batch_size
+        sizes = np.array([min(len(t), cap) for t in tasks], dtype=float)
+        self.weights = sizes / sizes.sum()
+        self.rng = np.random.default_rng(seed)
+
+    def sample(self) -> tuple[TaskData, np.ndarray]:
+        t = self.tasks[self.rng.choice(len(self.tasks), p=self.weights)]
+        return t, self.rng.integers(0, len(t), size=min(self.batch_size, len(t)))
+
+    def state(self) -> dict:
+        return self.rng.bit_generator.state
+
+    def load_state(self, state: dict) -> None:
+        self.rng.bit_generator.state = state
