@@ -44,7 +44,8 @@ class FinetuneConfig:
     train_limit: int | None = None  # why: first N train rows per task, for smoke runs and tests
     mix_cap: int = 4000  # why: rows counted per task for the mixing weights (T5's examples-proportional cap)
     cls_heads: bool = True  # pooled-encoder heads for the label tasks (the NLU fast path)
-    eval_every: int = 500
+    eval_every: int = 500  # 0 = no evaluation during training (e.g. DeepSpeed ZeRO-3); best/ = the latest weights
+    save_every: int = 500  # checkpoint interval when eval_every is 0
     eval_limit: int = 200  # eval rows per task during training (the full eval is `bbt eval fincuge`)
     patience: int = 4  # evaluations without improvement before stopping
     log_every: int = 25
@@ -193,18 +194,25 @@ def finetune(cfg: FinetuneConfig, data_dir: Path, out: Path, resume: bool = Fals
                 write_log({"step": state["step"], "loss": float(np.mean(running[-cfg.log_every * cfg.grad_accum:])),
                            "lr": sched.get_last_lr()[0], "seconds": round(state["seconds"], 1)})
             out_of_time = cfg.time_budget_s is not None and state["seconds"] >= cfg.time_budget_s
-            if state["step"] % cfg.eval_every == 0 or state["step"] == cfg.steps or out_of_time:
+            step, at_end = state["step"], state["step"] == cfg.steps or out_of_time
+            if cfg.eval_every and (step % cfg.eval_every == 0 or at_end):
                 score = run_eval() if acc.is_main_process else 0.0
                 if score > state["best"] + 1e-6:
-                    state.update(best=score, best_step=state["step"], bad_evals=0)
+                    state.update(best=score, best_step=step, bad_evals=0)
                     if acc.is_main_process:
                         save_pretrained(acc.unwrap_model(model), out / "best", tok,
-                                        extra={"step": state["step"], "eval_average": score, "config": state["config"]})
+                                        extra={"step": step, "eval_average": score, "config": state["config"]})
                 else:
                     state["bad_evals"] += 1
                 checkpoint()
-                if state["bad_evals"] >= cfg.patience or out_of_time:
-                    break
+            elif at_end or step % cfg.save_every == 0:  # no evaluation: the latest weights are the result
+                state["best_step"] = step
+                if acc.is_main_process:
+                    save_pretrained(acc.unwrap_model(model), out / "best", tok,
+                                    extra={"step": step, "eval_average": None, "config": state["config"]})
+                checkpoint()
+            if state["bad_evals"] >= cfg.patience or at_end:
+                break
     log.close()
     return {"steps": state["step"], "best_eval_average": state["best"], "best_step": state["best_step"],
             "seconds": state["seconds"], "out": str(out)}
