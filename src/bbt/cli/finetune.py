@@ -46,5 +46,6 @@ def finetune_command(
                          patience=patience, train_limit=train_limit, cls_heads=not no_cls_heads, seed=seed, mixed_precision=mixed_precision)
     console = Console()
     result = finetune(cfg, resolve_data_dir(data_dir), out, resume=resume, console=console)
-    console.print(f"best eval average {result['best_eval_average']:.2f} at step {result['best_step']} "
-                  f"({result['steps']} steps, {result['seconds']:.0f} s); best checkpoint: {out / 'best'}")
+    best = result["best_eval_average"]
+    score = f"best eval average {best:.2f} at step {result['best_step']}" if best > float("-inf") else "no evaluation"
+    console.print(f"{score} ({result['steps']} steps, {result['seconds']:.0f} s); checkpoint: {out / 'best'}")
