@@ -142,6 +142,14 @@ def test_missing_and_foreign_weights_are_refused(tmp_path):
         load_model(tmp_path / "ckpt")
 
 
+def test_truncated_weights_name_the_file(tmp_path):
+    save_pretrained(BBTModel(preset_config("tiny", VOCAB)), tmp_path / "ckpt")
+    weights = tmp_path / "ckpt" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])
+    with pytest.raises(BBTError, match="model.safetensors: cannot read safetensors weights"):
+        load_model(tmp_path / "ckpt")
+
+
 def test_not_a_checkpoint_errors(tmp_path):
     with pytest.raises(BBTError, match="checkpoint not found"):
         load_model(tmp_path / "nope")

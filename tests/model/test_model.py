@@ -114,6 +114,10 @@ def test_generate_from_joint_input(model):
 def test_bad_series_shape_is_a_clear_error(model):
     with pytest.raises(BBTError, match=r"series must be \[batch, steps, 5\]"):
         model(series=torch.zeros(2, 10, 3))
+    nan = torch.ones(1, 8, 5)
+    nan[0, 3, 2] = float("nan")
+    with pytest.raises(BBTError, match="NaN or inf \\(first at batch 0, step 3, channel 2\\)"):
+        model(series=nan)
     with pytest.raises(BBTError, match="needs input_ids, series, or both"):
         model()
 

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from bbt.cli.ts import ts_app
+from bbt.errors import BBTError
 
 
 @ts_app.command("bench")
@@ -21,6 +22,7 @@ def bench(
     models: str = typer.Option(",".join(("naive_close", "naive_open", "transformer", "dlinear", "bbt")),
                                help="Comma-separated models."),
     ablations: bool = typer.Option(False, help="Also run bbt_no_dwt, bbt_no_spatial, bbt_t2v."),
+    loss: str = typer.Option("mse", help="Training loss for every model: mse | mae (both relative-weighted)."),
     epochs: int = typer.Option(None, help="Max epochs per fit."),
     time_budget: float = typer.Option(None, help="Seconds per fit at most."),
     batches_per_epoch: int = typer.Option(None, help="Mini-batches per epoch (pooled data is large)."),
@@ -43,7 +45,9 @@ def bench(
     names = tuple(m.strip() for m in models.split(",") if m.strip()) + (ABLATIONS if ablations else ())
     cfg = StockBenchConfig(n_stocks=stocks, seeds=tuple(range(seeds)), horizon=horizon, seq_len=seq_len,
                            models=names, sample_seed=sample_seed)
-    changes = {k: v for k, v in {"epochs": epochs, "time_budget_s": time_budget,
+    if loss not in ("mse", "mae"):
+        raise BBTError(f"--loss must be mse or mae, got {loss!r}")
+    changes = {k: v for k, v in {"loss": loss, "epochs": epochs, "time_budget_s": time_budget,
                                  "max_batches_per_epoch": batches_per_epoch}.items() if v is not None}
     cfg.train = dataclasses.replace(cfg.train, **changes)
     console = Console()

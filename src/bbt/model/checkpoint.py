@@ -90,7 +90,7 @@ def _strip(key: str) -> str:
 
 def read_weights(directory: Path) -> dict[str, torch.Tensor]:
     """All tensors of a checkpoint directory: safetensors or .bin, single file or sharded (index json)."""
-    for index_name, loader in (("model.safetensors.index.json", load_file),
+    for index_name, loader in (("model.safetensors.index.json", _load_safetensors),
                                ("pytorch_model.bin.index.json", _load_bin)):
         index = directory / index_name
         if index.is_file():
@@ -100,10 +100,17 @@ def read_weights(directory: Path) -> dict[str, torch.Tensor]:
                 state.update(loader(str(directory / f)))
             return state
     if (directory / WEIGHTS_NAME).is_file():
-        return load_file(str(directory / WEIGHTS_NAME))
+        return _load_safetensors(str(directory / WEIGHTS_NAME))
     if (directory / "pytorch_model.bin").is_file():
         return _load_bin(str(directory / "pytorch_model.bin"))
     raise BBTError(f"no weights in {directory}: expected {WEIGHTS_NAME}, pytorch_model.bin or a sharded index")
+
+
+def _load_safetensors(path: str) -> dict[str, torch.Tensor]:
+    try:
+        return load_file(path)
+    except Exception as e:  # truncated download, not a safetensors file: say which file
+        raise BBTError(f"{path}: cannot read safetensors weights ({type(e).__name__}: {e})") from None
 
 
 def _load_bin(path: str) -> dict[str, torch.Tensor]:

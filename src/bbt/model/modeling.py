@@ -93,6 +93,10 @@ class BBTModel(nn.Module):
         s = self.config.bbt
         if series.dim() != 3 or series.shape[-1] != s.n_series:
             raise BBTError(f"series must be [batch, steps, {s.n_series}], got {list(series.shape)}")
+        if not torch.isfinite(series).all():
+            bad = (~torch.isfinite(series)).nonzero()[0].tolist()
+            raise BBTError(f"series holds NaN or inf (first at batch {bad[0]}, step {bad[1]}, channel {bad[2]}); "
+                           "fill or drop missing values before the model")
         ref, scale = self.series_stats(series)
         tokens = self.bbt.series_embed((series - ref) / scale, marks)  # [B, Ls, D]
         mask = series_mask if series_mask is not None else series.new_ones(series.shape[:2], dtype=torch.long)
