@@ -23,8 +23,6 @@ import torch
 
 from bbt.errors import BBTError
 
-CLS_TASKS = ("finfe", "finne", "finre", "finnl")  # tasks whose answer is a label (set): pooled-encoder heads
-MULTILABEL_TASKS = ("finnl",)
 
 
 @dataclass
@@ -69,13 +67,18 @@ class _ModelBackend:
         return self.gen.generate([e.input for e in examples], task.max_new_tokens, task=task.name)
 
 
-def build_model(cfg: FinetuneConfig, head_labels: dict[str, list[str]]):
+def _is_multilabel(task) -> bool:
+    from bbt.bench.fincuge.tasks import MultiLabelTask
+
+    return isinstance(task, MultiLabelTask)
+
+
+def build_model(cfg: FinetuneConfig, head_labels: dict[str, list[str]], multilabel: tuple[str, ...]):
     from bbt.model.checkpoint import load_model
     from bbt.model.config import preset_config
     from bbt.model.modeling import BBTModel
     from bbt.text.tokenizer import load_tokenizer
 
-    multilabel = tuple(t for t in head_labels if t in MULTILABEL_TASKS)
     if cfg.init:
         model, tok, report = load_model(cfg.init, cls_heads=head_labels, multilabel_heads=multilabel)
         if cfg.tokenizer:
@@ -103,19 +106,24 @@ def finetune(cfg: FinetuneConfig, data_dir: Path, out: Path, resume: bool = Fals
     from bbt.train.data import TaskMixture, collate, tokenize_task
 
     out = Path(out)
+    last = out / "last"
+    if resume and not (last / "trainer_state.json").is_file():
+        raise BBTError(f"--resume: no checkpoint in {last}")
     out.mkdir(parents=True, exist_ok=True)
     names = list(cfg.tasks) or list(TASKS)
     tasks = [get_task(n) for n in names]
     acc = Accelerator(mixed_precision=_mixed_precision(cfg.mixed_precision), gradient_accumulation_steps=cfg.grad_accum)
     set_seed(cfg.seed)
-    head_labels = {t.name: list(t.labels) for t in tasks if cfg.cls_heads and t.name in CLS_TASKS and t.labels}
-    model, tok = build_model(cfg, head_labels)
+    # label tasks (those with a fixed label set) get a pooled-encoder head; multi-label ones a sigmoid per label
+    head_labels = {t.name: list(t.labels) for t in tasks if cfg.cls_heads and t.labels}
+    multilabel = tuple(t.name for t in tasks if t.name in head_labels and _is_multilabel(t))
+    model, tok = build_model(cfg, head_labels, multilabel)
 
     data = []
     for t in tasks:
         examples = t.load(data_dir, "train", limit=cfg.train_limit)
         data.append(tokenize_task(tok, t, examples, cfg.max_input_len, head_labels.get(t.name),
-                                  t.name in MULTILABEL_TASKS))
+                                  t.name in multilabel))
     mixture = TaskMixture(data, cfg.batch_size, cfg.mix_cap, cfg.seed + acc.process_index)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = get_cosine_schedule_with_warmup(opt, cfg.warmup_steps, cfg.steps)
@@ -123,14 +131,11 @@ def finetune(cfg: FinetuneConfig, data_dir: Path, out: Path, resume: bool = Fals
 
     state = {"step": 0, "best": -math.inf, "best_step": 0, "bad_evals": 0, "seconds": 0.0,
              "config": dataclasses.asdict(cfg)}
-    last = out / "last"
-    if resume and (last / "trainer_state.json").is_file():
+    if resume:
         acc.load_state(str(last / "accelerate"))
         saved = json.loads((last / "trainer_state.json").read_text(encoding="utf-8"))
         state.update({k: v for k, v in saved.items() if k not in ("mixture", "config")})
         mixture.load_state(saved["mixture"])
-    elif resume:
-        raise BBTError(f"--resume: no checkpoint in {last}")
 
     log = (out / "log.jsonl").open("a", encoding="utf-8")
 
