@@ -8,9 +8,13 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from bbt.cli.bundle import bundle_app
 from bbt.cli.data import data_app
 from bbt.cli.eval import eval_app
 from bbt.cli.finetune import finetune_command
+from bbt.cli.keys import keys_app
+from bbt.cli.kg import kg_app
+from bbt.cli.serve import serve_command
 from bbt.cli.tokenizer import tokenizer_app
 from bbt.cli.train import train_app
 from bbt.cli.ts import ts_app
@@ -24,6 +28,10 @@ app.add_typer(tokenizer_app, name="tokenizer", help="SentencePiece tokenizers fo
 app.add_typer(eval_app, name="eval", help="Evaluation harnesses (FinCUGE).")
 app.add_typer(train_app, name="train", help="Classical baselines.")
 app.command("finetune")(finetune_command)
+app.add_typer(bundle_app, name="bundle", help="The model bundle behind the API: build, show.")
+app.add_typer(kg_app, name="kg", help="Company knowledge graph (SQLite): build, show, search.")
+app.add_typer(keys_app, name="keys", help="API keys of the service: create, list, revoke.")
+app.command("serve")(serve_command)
 
 err_console = Console(stderr=True)
 

@@ -50,6 +50,16 @@ class BBTGenerator:
         return [labels[i] for i in logits.argmax(-1).tolist()]
 
 
+    @torch.inference_mode()
+    def label_probs(self, task: str, prompts: list[str]) -> tuple[list[str], torch.Tensor]:
+        """(label names, [B, n_labels] probabilities) of a single-label classification head."""
+        labels = self.model.config.bbt.cls_heads[task]
+        if not prompts:
+            return list(labels), torch.zeros(0, len(labels))
+        hidden, mask, _ = self.model.encode(**self._encode(prompts))
+        return list(labels), torch.softmax(self.model.classify(task, hidden, mask).float(), dim=-1).cpu()
+
+
 def load_generator(path: str | Path, device: str | None = None, max_input_len: int = 512) -> BBTGenerator:
     model, tokenizer, _ = load_model(path)
     return BBTGenerator(model, tokenizer, max_input_len=max_input_len, device=device)

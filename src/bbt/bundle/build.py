@@ -1,0 +1,169 @@
+"""`bbt bundle build`: train the default CPU bundle from the shared data, one cached step at a time.
+
+Steps: the knowledge graph; classical text models (calibrated sentiment SVMs + the FinCUGE baselines for finnl,
+finre, finnsp, finna); selection, where every candidate (classical, and each BBT checkpoint given) is scored on
+the FinCUGE *eval* split and the better serves; NER (weak supervision); event and causal extraction; the
+forecaster. A finished step is recorded in the manifest and skipped on the next run (same data directory and
+bundle format), so an interrupted build resumes and a finished one costs nothing.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import joblib
+from rich.console import Console
+
+from bbt.bench.fincuge.harness import evaluate
+from bbt.bench.fincuge.tasks import get_task
+from bbt.bundle.engines import CheckpointEngine, ClassicalEngine
+from bbt.bundle.manifest import FORMAT, MANIFEST, TASK_OF, read_manifest, write_manifest
+from bbt.errors import BBTError
+
+BASELINE_TASKS = ("finnl", "finre", "finnsp", "finna")
+PROBA_TASKS = ("finfe", "finne")
+
+
+def _step_kg(data_dir: Path, root: Path, m: dict, progress: bool) -> None:
+    from bbt.kg import build_kg
+
+    counts = build_kg(data_dir, root / "kg.sqlite", progress=progress)
+    m["capabilities"]["kg"] = {"engine": "kg", "path": "kg.sqlite", "name": "sqlite-kg", "counts": counts}
+    # announcement extraction is rules over the text plus the graph's company names: nothing to train
+    m["capabilities"]["announcements"] = {"engine": "rules", "name": "rules + knowledge-graph names", "eval": None}
+
+
+def _step_classical(data_dir: Path, root: Path, m: dict, progress: bool) -> None:
+    from bbt.bench.fincuge.baseline import train_baselines
+    from bbt.bundle.text_models import ProbaLabelModel
+
+    (root / "classical").mkdir(exist_ok=True)
+    for task in PROBA_TASKS:
+        model = ProbaLabelModel(task).fit(get_task(task).load(data_dir, "train"))
+        tmp = root / "classical" / f"{task}.joblib.tmp"
+        joblib.dump(model, tmp, compress=3)
+        tmp.replace(root / "classical" / f"{task}.joblib")
+    train_baselines(data_dir, root / "baseline", tasks=list(BASELINE_TASKS), progress=progress, holdout=0)
+
+
+def _classical_file(task: str) -> str:
+    return f"classical/{task}.joblib" if task in PROBA_TASKS else f"baseline/{task}.joblib"
+
+
+def _step_select(data_dir: Path, root: Path, m: dict, progress: bool) -> None:
+    """Score every candidate on each capability's eval split; the best serves (ties keep the classical one)."""
+    tasks = list(TASK_OF.values())
+    candidates: list[tuple[str, dict, object]] = []
+    classical = ClassicalEngine({t: root / _classical_file(t) for t in tasks}, name="classical")
+    candidates.append(("classical", {"engine": "classical"}, classical))
+    for path in m.get("bbt_candidates", []):
+        engine = CheckpointEngine(path)
+        candidates.append((f"bbt:{Path(path).name}", {"engine": "bbt", "path": str(path)}, engine))
+    scores: dict[str, dict] = {}
+    for name, _, engine in candidates:
+        res = evaluate(engine, tasks, data_dir, "eval", batch_size=32, progress=progress,
+                       cache_path=root / f"eval_{name.replace(':', '_')}.cache.jsonl")
+        scores[name] = res["tasks"]
+    for cap, task in TASK_OF.items():
+        best_name, best_spec, _ = max(candidates, key=lambda c: scores[c[0]][task]["score"])
+        spec = dict(best_spec)
+        if spec["engine"] == "classical":
+            spec["files"] = {task: _classical_file(task)}
+            spec["name"] = f"classical:{type(classical.models[task]).__name__}"
+        else:
+            spec["name"] = best_name
+        r = scores[best_name][task]
+        spec.update({"task": task, "split": "eval", "metric": r["metric"], "score": round(r["score"], 3),
+                     "n": r["n"], "candidates": {n: round(s[task]["score"], 3) for n, s in scores.items()}})
+        m["capabilities"][cap] = spec
+
+
+def _step_ner(data_dir: Path, root: Path, m: dict, progress: bool) -> None:
+    from bbt.extract.ner import train_ner
+
+    report = train_ner(data_dir, root / "ner", progress=progress)
+    m["capabilities"]["ner"] = {"engine": "ner", "path": "ner", "name": "char-tagger (weak supervision)",
+                                "eval": _summary(report)}
+
+
+def _step_events(data_dir: Path, root: Path, m: dict, progress: bool) -> None:
+    from bbt.extract.events import train_events
+
+    report = train_events(data_dir, root / "events", progress=progress)
+    m["capabilities"]["events"] = {"engine": "events", "path": "events", "name": "classical event extractor",
+                                   "eval": _summary(report)}
+
+
+def _step_causal(data_dir: Path, root: Path, m: dict, progress: bool) -> None:
+    from bbt.extract.causal import train_causal
+
+    report = train_causal(data_dir, root / "causal", progress=progress)
+    m["capabilities"]["causal"] = {"engine": "causal", "path": "causal", "name": "classical causal extractor",
+                                   "eval": _summary(report)}
+
+
+def _step_forecast(data_dir: Path, root: Path, m: dict, progress: bool) -> None:
+    from rich.progress import Progress
+
+    from bbt.bundle.forecast import train_forecaster
+
+    with Progress(disable=not progress, transient=True) as bar:
+        report = train_forecaster(data_dir, root / "forecast", progress=bar)
+    m["capabilities"]["forecast"] = {"engine": "forecast", "path": "forecast", "name": f"{report['chosen']}",
+                                     "eval": report}
+
+
+def _summary(report: dict) -> dict:
+    """The report without bulky lists (per-item details stay in the step's own directory)."""
+    return {k: v for k, v in report.items() if not isinstance(v, list) or len(v) <= 20}
+
+
+STEPS: tuple[tuple[str, Callable], ...] = (
+    ("kg", _step_kg), ("classical", _step_classical), ("select", _step_select), ("ner", _step_ner),
+    ("events", _step_events), ("causal", _step_causal), ("forecast", _step_forecast))
+
+
+def build_bundle(data_dir: str | Path, out: str | Path, bbt_candidates: list[str | Path] = (), force: bool = False,
+                 progress: bool = True, console: Console | None = None) -> dict:
+    """Build (or finish) the bundle in `out`; returns the manifest."""
+    data_dir, root = Path(data_dir).resolve(), Path(out)
+    console = console or Console(stderr=True)
+    root.mkdir(parents=True, exist_ok=True)
+    m: dict = {}
+    if (root / MANIFEST).is_file() and not force:
+        try:
+            m = read_manifest(root)
+        except BBTError:
+            m = {}  # why: an older format is rebuilt from scratch rather than mixed
+    cands = sorted(str(Path(p).resolve()) for p in bbt_candidates)
+    for p in cands:
+        if not Path(p).is_dir():
+            raise BBTError(f"BBT checkpoint directory not found: {p}")
+    if m.get("data_dir") != str(data_dir):
+        m = {}
+    if m.get("bbt_candidates", []) != cands:
+        m.get("steps", {}).pop("select", None)  # why: other candidates may change every choice
+    m.update({"kind": "bbt-bundle", "format": FORMAT, "data_dir": str(data_dir), "bbt_candidates": cands,
+              "python": platform.python_version()})
+    m.setdefault("capabilities", {})
+    m.setdefault("steps", {})
+    t_all = time.perf_counter()
+    for i, (name, fn) in enumerate(STEPS, 1):
+        if m["steps"].get(name, {}).get("done"):
+            console.print(f"[{i}/{len(STEPS)}] {name}: cached ({m['steps'][name]['seconds']} s when built)")
+            continue
+        console.print(f"[bold][{i}/{len(STEPS)}] {name}[/]")
+        t0 = time.perf_counter()
+        fn(data_dir, root, m, progress)
+        m["steps"][name] = {"done": True, "seconds": round(time.perf_counter() - t0, 1),
+                            "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        write_manifest(root, m)  # why: after every step, so a killed build resumes at the next one
+        console.print(f"    done in {m['steps'][name]['seconds']} s")
+    m["build_seconds_total"] = round(sum(s["seconds"] for s in m["steps"].values()), 1)
+    m["last_run_seconds"] = round(time.perf_counter() - t_all, 1)
+    write_manifest(root, m)
+    return m

@@ -1,0 +1,36 @@
+"""The bundle manifest: which model serves each capability, and the score it was chosen by."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from bbt.errors import BBTError
+
+MANIFEST = "manifest.json"
+FORMAT = 1  # bump when the layout of a bundle changes incompatibly
+
+CAPABILITIES = ("kg", "summarize", "forum_sentiment", "news_sentiment", "news_classify", "ner", "relations",
+                "events", "causal", "announcements", "negative_news", "forecast")
+# FinCUGE-backed capabilities: task whose eval split scores the candidates
+TASK_OF = {"forum_sentiment": "finfe", "news_sentiment": "finne", "news_classify": "finnl", "relations": "finre",
+           "negative_news": "finnsp", "summarize": "finna"}
+
+
+def read_manifest(root: Path) -> dict[str, Any]:
+    try:
+        m = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        raise BBTError(f"cannot read the bundle manifest {root / MANIFEST}: {e}") from None
+    if m.get("kind") != "bbt-bundle" or m.get("format") != FORMAT:
+        raise BBTError(f"{root} is not a format-{FORMAT} BBT bundle (kind={m.get('kind')!r}, "
+                       f"format={m.get('format')!r}); rebuild with `bbt bundle build --out {root} --force`")
+    return m
+
+
+def write_manifest(root: Path, manifest: dict[str, Any]) -> None:
+    tmp = root / (MANIFEST + ".tmp")
+    tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    os.replace(tmp, root / MANIFEST)  # why: a crash mid-write never leaves a half manifest behind

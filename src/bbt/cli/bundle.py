@@ -1,0 +1,60 @@
+"""`bbt bundle ...`: build and inspect the model bundle behind the API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+bundle_app = typer.Typer(no_args_is_help=True)
+
+
+def print_manifest(m: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("capability", "model", "score", "metric / note")
+    for cap, spec in m.get("capabilities", {}).items():
+        score, note = spec.get("score"), spec.get("metric", "")
+        if score is None and isinstance(spec.get("eval"), dict):
+            ev = spec["eval"]
+            pick = next((k for k in ("f1", "micro_f1", "type_f1", "pair_f1", "test_mse_bbt") if k in ev), None)
+            score, note = (ev.get(pick), pick) if pick else (None, "")
+        if cap == "kg":
+            note = ", ".join(f"{k} {v}" for k, v in spec.get("counts", {}).get("nodes", {}).items())
+        cands = spec.get("candidates")
+        if cands:
+            note += "  (" + ", ".join(f"{k} {v}" for k, v in cands.items()) + ")"
+        table.add_row(cap, str(spec.get("name", spec.get("engine"))),
+                      f"{score:.3f}" if isinstance(score, (int, float)) else "-", note)
+    Console().print(table)
+
+
+@bundle_app.command("build")
+def build(
+    out: Path = typer.Option(None, help="Bundle directory (default: the service's default bundle, "
+                                        "~/.cache/bbt/bundle or BBT_CACHE_DIR/bundle)."),
+    data_dir: Path = typer.Option(None, help="Data directory (default: BBT_DATA_DIR or ../shared/data)."),
+    bbt: list[Path] = typer.Option([], "--bbt", help="A BBT checkpoint to compete per capability (repeatable)."),
+    force: bool = typer.Option(False, help="Rebuild every step, ignoring what is cached."),
+    progress: bool = typer.Option(True, help="Show progress bars."),
+) -> None:
+    """Train the default CPU bundle from the shared data (cached: a finished step is not redone)."""
+    from bbt.bundle.build import build_bundle
+    from bbt.serve.settings import default_bundle_dir
+    from bbt.settings import resolve_data_dir
+
+    m = build_bundle(resolve_data_dir(data_dir), out or default_bundle_dir(), bbt_candidates=bbt, force=force,
+                     progress=progress)
+    print_manifest(m)
+    typer.echo(f"bundle: {out or default_bundle_dir()} (steps took {m['build_seconds_total']} s in all; "
+               f"this run {m['last_run_seconds']} s)")
+
+
+@bundle_app.command("show")
+def show(path: Path = typer.Argument(None, help="Bundle directory (default: the default bundle).")) -> None:
+    """The capabilities of a bundle, the model behind each and its measured score."""
+    from bbt.bundle.manifest import read_manifest
+    from bbt.serve.settings import default_bundle_dir
+
+    print_manifest(read_manifest(path or default_bundle_dir()))

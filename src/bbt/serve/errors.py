@@ -1,0 +1,72 @@
+"""One JSON error shape for every failure: {"error": {type, message, field}, "errors": [...], "request_id"}.
+
+Bad input is always a 4xx that names the field; a 500 means a bug, is logged with its traceback and request ID,
+and never shows the traceback to the client.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bbt.errors import BBTError
+from bbt.serve.limits import InputLimitError
+
+log = logging.getLogger("bbt.serve")
+
+
+def request_id(request: Request) -> str | None:
+    return request.scope.get("state", {}).get("request_id")
+
+
+def error_response(request: Request, status: int, type_: str, message: str, field: str | None = None,
+                   errors: list[dict] | None = None, headers: dict | None = None) -> JSONResponse:
+    detail = {"type": type_, "message": message, "field": field}
+    return JSONResponse({"error": detail, "errors": errors or [detail], "request_id": request_id(request)},
+                        status_code=status, headers=headers)
+
+
+def _field(loc: tuple) -> str:
+    """('body', 'texts', 3) -> 'texts[3]'."""
+    out = ""
+    for part in loc[1:] if loc and loc[0] == "body" else loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "body"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError):
+        errs = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errs):
+            e = next(e for e in errs if e.get("type") == "json_invalid")
+            return error_response(request, 400, "malformed_json", f"body is not valid JSON: {e.get('msg')} "
+                                  f"(at position {e.get('loc', [None, None])[-1]})", "body")
+        items = [{"type": e.get("type", "invalid"), "message": f"{_field(tuple(e.get('loc', ())))}: {e.get('msg')}",
+                  "field": _field(tuple(e.get("loc", ())))} for e in errs]
+        first = items[0]
+        return error_response(request, 422, "invalid_input", first["message"], first["field"], items)
+
+    @app.exception_handler(InputLimitError)
+    async def _limit(request: Request, exc: InputLimitError):
+        return error_response(request, exc.status, exc.type, exc.message, exc.field)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        detail = exc.detail if isinstance(exc.detail, dict) else {"type": "http_error", "message": str(exc.detail)}
+        return error_response(request, exc.status_code, detail.get("type", "http_error"), detail.get("message", ""),
+                              detail.get("field"), headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(BBTError)
+    async def _bbt(request: Request, exc: BBTError):
+        return error_response(request, 400, "bad_request", str(exc))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        log.exception("request %s failed", request_id(request))
+        return error_response(request, 500, "internal_error",
+                              f"internal error; quote request id {request_id(request)} when reporting it")

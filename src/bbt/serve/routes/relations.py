@@ -1,0 +1,24 @@
+"""Capability 7: relation between two given entities (finre labels), or between all entity pairs NER finds."""
+
+from fastapi import Depends
+
+from bbt.serve.limits import InputLimitError
+from bbt.serve.routes.common import v1_router
+from bbt.serve.schemas import RelationsRequest, RelationsResponse
+from bbt.serve.state import Service, service
+
+router = v1_router("relations")
+
+
+@router.post("/relations", response_model=RelationsResponse, summary="Relation extraction")
+async def relations(body: RelationsRequest, svc: Service = Depends(service)) -> RelationsResponse:
+    svc.limits.batch(body.items, "items")
+    items = []
+    for i, it in enumerate(body.items):
+        svc.limits.text(it.text, f"items[{i}].text")
+        if bool(it.head) != bool(it.tail):
+            raise InputLimitError(f"items[{i}].{'tail' if it.head else 'head'}",
+                                  f"items[{i}]: give both head and tail, or neither (then NER finds the pairs)",
+                                  type_="invalid_input")
+        items.append(({"text": it.text, "head": it.head, "tail": it.tail}, body.include_unknown))
+    return RelationsResponse(results=await svc.run("relations", items), model=svc.models["relations"])
