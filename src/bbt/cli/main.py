@@ -8,12 +8,14 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from bbt.cli.bench import bench_app
 from bbt.cli.bundle import bundle_app
 from bbt.cli.data import data_app
 from bbt.cli.eval import eval_app
 from bbt.cli.finetune import finetune_command
 from bbt.cli.keys import keys_app
 from bbt.cli.kg import kg_app
+from bbt.cli.ner import ner_app
 from bbt.cli.serve import serve_command
 from bbt.cli.tokenizer import tokenizer_app
 from bbt.cli.train import train_app
@@ -30,8 +32,10 @@ app.add_typer(train_app, name="train", help="Classical baselines.")
 app.command("finetune")(finetune_command)
 app.add_typer(bundle_app, name="bundle", help="The model bundle behind the API: build, show.")
 app.add_typer(kg_app, name="kg", help="Company knowledge graph (SQLite): build, show, search.")
+app.add_typer(ner_app, name="ner", help="Named entities (weak-label NER): train, tag.")
 app.add_typer(keys_app, name="keys", help="API keys of the service: create, list, revoke.")
 app.command("serve")(serve_command)
+app.add_typer(bench_app, name="bench", help="Service benchmarks: bbt bench api.")
 
 err_console = Console(stderr=True)
 

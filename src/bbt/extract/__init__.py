@@ -1,0 +1,1 @@
+"""Information extraction from Chinese financial text: entities, events, causes, values."""
