@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One entry point for a bare machine: creates .venv when missing (or when pyproject.toml changed),
 # then runs a job inside it.
-#   bash scripts/run.sh bench        main job: stock forecasting benchmark on a few stocks of the shared data
+#   bash scripts/run.sh serve        main job: build the default model bundle if needed, then serve the API
+#   bash scripts/run.sh bench        stock forecasting benchmark on a few stocks of the shared data
 #   bash scripts/run.sh test         the whole test suite
 #   bash scripts/run.sh bbt ARGS...  any bbt command
 set -euo pipefail
@@ -34,8 +35,9 @@ ensure_env
 export PATH="$VENV/bin:$PATH"
 cmd="${1:-help}"; shift || true
 case "$cmd" in
+  serve) exec bbt serve "$@" ;;
   bench) exec bbt ts bench --stocks "${BBT_BENCH_STOCKS:-4}" --seeds "${BBT_BENCH_SEEDS:-1}" --out results/stock_bench_quick.json "$@" ;;
   test)  exec python -m pytest "$@" ;;
   bbt)   exec bbt "$@" ;;
-  *) echo "usage: bash scripts/run.sh {bench|test|bbt ARGS...}" >&2; exit 2 ;;
+  *) echo "usage: bash scripts/run.sh {serve|bench|test|bbt ARGS...}" >&2; exit 2 ;;
 esac

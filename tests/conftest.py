@@ -30,3 +30,20 @@ def tokenizer_dir(data_dir, tmp_path_factory):
     cfg = TokenizerTrainConfig(vocab_size=2000, character_coverage=0.98)
     train_tokenizer([root / "corpus.txt"], root / "tok", cfg, show_progress=False)
     return root / "tok"
+
+
+@pytest.fixture(scope="session")
+def bundle_dir(data_dir, tmp_path_factory):
+    """A quick real model bundle (every build step on a slice of the shared data), built once per session."""
+    from bbt.bundle.build import build_bundle
+
+    root = tmp_path_factory.mktemp("bundle")
+    build_bundle(data_dir, root, progress=False, quick=True)
+    return root
+
+
+@pytest.fixture(scope="session")
+def bundle(bundle_dir):
+    from bbt.bundle.runtime import load_bundle
+
+    return load_bundle(bundle_dir)

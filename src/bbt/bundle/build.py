@@ -26,6 +26,13 @@ from bbt.errors import BBTError
 
 BASELINE_TASKS = ("finnl", "finre", "finnsp", "finna")
 PROBA_TASKS = ("finfe", "finne")
+# why: tests need a real bundle built in about a minute: every step on a slice of its data (scores are then
+# only smoke values; a quick bundle is marked as such in its manifest)
+QUICK = {"train_rows": 600, "eval_rows": 120, "ner_texts": 600, "ner_seconds": 15, "stocks": 3, "epochs": 1}
+
+
+def _quick(m: dict) -> dict | None:
+    return QUICK if m.get("quick") else None
 
 
 def _step_kg(data_dir: Path, root: Path, m: dict, progress: bool) -> None:
@@ -42,12 +49,15 @@ def _step_classical(data_dir: Path, root: Path, m: dict, progress: bool) -> None
     from bbt.bundle.text_models import ProbaLabelModel
 
     (root / "classical").mkdir(exist_ok=True)
+    q = _quick(m)
+    limit = q["train_rows"] if q else None
     for task in PROBA_TASKS:
-        model = ProbaLabelModel(task).fit(get_task(task).load(data_dir, "train"))
+        model = ProbaLabelModel(task).fit(get_task(task).load(data_dir, "train", limit=limit))
         tmp = root / "classical" / f"{task}.joblib.tmp"
         joblib.dump(model, tmp, compress=3)
         tmp.replace(root / "classical" / f"{task}.joblib")
-    train_baselines(data_dir, root / "baseline", tasks=list(BASELINE_TASKS), progress=progress, holdout=0)
+    train_baselines(data_dir, root / "baseline", tasks=list(BASELINE_TASKS), progress=progress, holdout=0,
+                    limit=limit)
 
 
 def _classical_file(task: str) -> str:
@@ -65,7 +75,9 @@ def _step_select(data_dir: Path, root: Path, m: dict, progress: bool) -> None:
         candidates.append((f"bbt:{Path(path).name}", {"engine": "bbt", "path": str(path)}, engine))
     scores: dict[str, dict] = {}
     for name, _, engine in candidates:
+        q = _quick(m)
         res = evaluate(engine, tasks, data_dir, "eval", batch_size=32, progress=progress,
+                       limit=q["eval_rows"] if q else None,
                        cache_path=root / f"eval_{name.replace(':', '_')}.cache.jsonl")
         scores[name] = res["tasks"]
     for cap, task in TASK_OF.items():
@@ -85,7 +97,9 @@ def _step_select(data_dir: Path, root: Path, m: dict, progress: bool) -> None:
 def _step_ner(data_dir: Path, root: Path, m: dict, progress: bool) -> None:
     from bbt.extract.ner import train_ner
 
-    report = train_ner(data_dir, root / "ner", progress=progress)
+    q = _quick(m)
+    kw = {"limit_texts": q["ner_texts"], "max_seconds": q["ner_seconds"]} if q else {}
+    report = train_ner(data_dir, root / "ner", progress=progress, **kw)
     m["capabilities"]["ner"] = {"engine": "ner", "path": "ner", "name": "char-tagger (weak supervision)",
                                 "eval": _summary(report)}
 
@@ -93,7 +107,7 @@ def _step_ner(data_dir: Path, root: Path, m: dict, progress: bool) -> None:
 def _step_events(data_dir: Path, root: Path, m: dict, progress: bool) -> None:
     from bbt.extract.events import train_events
 
-    report = train_events(data_dir, root / "events", progress=progress)
+    report = train_events(data_dir, root / "events", progress=progress, **_limit_kw(train_events, m))
     m["capabilities"]["events"] = {"engine": "events", "path": "events", "name": "classical event extractor",
                                    "eval": _summary(report)}
 
@@ -101,7 +115,7 @@ def _step_events(data_dir: Path, root: Path, m: dict, progress: bool) -> None:
 def _step_causal(data_dir: Path, root: Path, m: dict, progress: bool) -> None:
     from bbt.extract.causal import train_causal
 
-    report = train_causal(data_dir, root / "causal", progress=progress)
+    report = train_causal(data_dir, root / "causal", progress=progress, **_limit_kw(train_causal, m))
     m["capabilities"]["causal"] = {"engine": "causal", "path": "causal", "name": "classical causal extractor",
                                    "eval": _summary(report)}
 
@@ -111,10 +125,19 @@ def _step_forecast(data_dir: Path, root: Path, m: dict, progress: bool) -> None:
 
     from bbt.bundle.forecast import train_forecaster
 
+    from bbt.bundle.forecast import ForecasterConfig
+
+    q = _quick(m)
+    cfg = ForecasterConfig(n_stocks=q["stocks"], epochs=q["epochs"], max_batches_per_epoch=20) if q else None
     with Progress(disable=not progress, transient=True) as bar:
-        report = train_forecaster(data_dir, root / "forecast", progress=bar)
+        report = train_forecaster(data_dir, root / "forecast", cfg, progress=bar)
     m["capabilities"]["forecast"] = {"engine": "forecast", "path": "forecast", "name": f"{report['chosen']}",
                                      "eval": report}
+
+
+def _limit_kw(fn: Callable, m: dict) -> dict:
+    q = _quick(m)
+    return {"limit": q["train_rows"]} if q else {}
 
 
 def _summary(report: dict) -> dict:
@@ -128,7 +151,7 @@ STEPS: tuple[tuple[str, Callable], ...] = (
 
 
 def build_bundle(data_dir: str | Path, out: str | Path, bbt_candidates: list[str | Path] = (), force: bool = False,
-                 progress: bool = True, console: Console | None = None) -> dict:
+                 progress: bool = True, console: Console | None = None, quick: bool = False) -> dict:
     """Build (or finish) the bundle in `out`; returns the manifest."""
     data_dir, root = Path(data_dir).resolve(), Path(out)
     console = console or Console(stderr=True)
@@ -143,12 +166,12 @@ def build_bundle(data_dir: str | Path, out: str | Path, bbt_candidates: list[str
     for p in cands:
         if not Path(p).is_dir():
             raise BBTError(f"BBT checkpoint directory not found: {p}")
-    if m.get("data_dir") != str(data_dir):
+    if m.get("data_dir") != str(data_dir) or bool(m.get("quick")) != quick:
         m = {}
     if m.get("bbt_candidates", []) != cands:
         m.get("steps", {}).pop("select", None)  # why: other candidates may change every choice
     m.update({"kind": "bbt-bundle", "format": FORMAT, "data_dir": str(data_dir), "bbt_candidates": cands,
-              "python": platform.python_version()})
+              "python": platform.python_version(), "quick": quick})
     m.setdefault("capabilities", {})
     m.setdefault("steps", {})
     t_all = time.perf_counter()

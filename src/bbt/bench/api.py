@@ -1,0 +1,320 @@
+"""API service benchmark (`bbt bench api`): throughput, latency, memory, a bounded mixed load run, and a
+schemathesis run, against a live `bbt serve` on loopback. Writes results/api_bench.{json,md}.
+
+The server runs in its own process (what users run); the load generator is asyncio + httpx in this process,
+so on a 2-core machine client and server share the cores, and the numbers include that cost.
+
+Correctness under load: before the load run every request of a fixed pool is sent once, one at a time, and its
+response recorded. The models are deterministic, so during the run every response must equal its request's
+recorded answer: a response that belongs to another request (mixed up in batching) or none at all (lost)
+is counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+from bbt.errors import BBTError
+
+
+@dataclass
+class ApiBenchConfig:
+    seconds_throughput: float = 20.0
+    seconds_latency: float = 20.0
+    seconds_load: float = 60.0  # the issue's bounded load run
+    batch_texts: int = 64  # texts per request in the throughput run
+    latency_clients: int = 16
+    load_clients: int = 32
+    fuzz_examples: int = 25  # schemathesis examples per operation
+    fuzz: bool = True
+
+
+# ------------------------------------------------------------------------------------------- server process
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """`bbt serve` in a subprocess with a throw-away key database and generous rate limits."""
+
+    def __init__(self, bundle: Path, threads: int = 0):
+        self.bundle, self.port = Path(bundle), _free_port()
+        self.tmp = Path(tempfile.mkdtemp(prefix="bbt-apibench-"))
+        from bbt.serve.keys import KeyStore
+
+        store = KeyStore(self.tmp / "keys.sqlite")
+        self.key, _ = store.create("api-bench")
+        store.close()
+        env = {**os.environ, "BBT_SERVE_KEYS_DB": str(self.tmp / "keys.sqlite"),
+               "BBT_SERVE_RATE_LIMIT_PER_MINUTE": "10000000", "BBT_SERVE_RATE_BURST": "1000000",
+               "BBT_SERVE_LOG_LEVEL": "warning", "BBT_SERVE_THREADS": str(threads)}
+        cmd = [sys.executable, "-m", "bbt.cli.main", "serve", "--bundle", str(self.bundle), "--port", str(self.port),
+               "--no-build"]
+        self.log = open(self.tmp / "server.log", "wb")
+        self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def wait_ready(self, timeout: float = 180.0) -> float:
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < timeout:
+            if self.proc.poll() is not None:
+                raise BBTError(f"server exited with {self.proc.returncode}; log: {self.tmp / 'server.log'}")
+            try:
+                if httpx.get(self.url + "/v1/ready", timeout=2).status_code == 200:
+                    return time.perf_counter() - t0
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        raise BBTError(f"server not ready after {timeout} s; log: {self.tmp / 'server.log'}")
+
+    def rss_bytes(self) -> int:
+        import psutil
+
+        return psutil.Process(self.proc.pid).memory_info().rss
+
+    def stop(self) -> dict:
+        """SIGTERM (graceful shutdown) and how long it took."""
+        t0 = time.perf_counter()
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            code = self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = "killed"
+        self.log.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        return {"exit_code": code, "seconds": round(time.perf_counter() - t0, 2)}
+
+
+# ------------------------------------------------------------------------------------------- requests pool
+def request_pool(data_dir: Path, n: int = 120, seed: int = 0) -> list[tuple[str, dict]]:
+    """Mixed (path, body) requests built from real rows of the eval splits and a real price history."""
+    rng = random.Random(seed)
+
+    def rows(task: str) -> list:
+        return json.loads((data_dir / "fincuge" / task / "eval_list.json").read_text("utf-8"))
+
+    fe, ne, nl, re_, na, nsp, ese = (rows(t) for t in ("finfe", "finne", "finnl", "finre", "finna", "finnsp", "finese"))
+    from bbt.data import load_market_file
+
+    files = sorted((data_dir / "stocks" / "ashare_qfq").glob("*.csv"))[:5]
+    closes = [load_market_file(f)["close"].to_numpy()[-200:].tolist() for f in files]
+    makers = [
+        lambda: ("/v1/sentiment/forum", {"texts": [r[0] for r in rng.sample(fe, rng.randint(1, 4))]}),
+        lambda: ("/v1/sentiment/news", {"texts": [rng.choice(ne)[0][:1000]]}),
+        lambda: ("/v1/news/classify", {"texts": [rng.choice(nl)[0][:1000]]}),
+        lambda: ("/v1/summarize", {"texts": [rng.choice(na)[1][:3000]]}),
+        lambda: ("/v1/ner", {"texts": [rng.choice(re_)[3]]}),
+        lambda: ("/v1/relations", {"items": [{"text": r[3], "head": r[0], "tail": r[1]} for r in rng.sample(re_, 2)]}),
+        lambda: ("/v1/events", {"texts": [rng.choice(ese)[1][:1000]]}),
+        lambda: ("/v1/causal", {"texts": [rng.choice(ese)[1][:1000]]}),
+        lambda: ("/v1/announcements", {"texts": [rng.choice(ese)[1][:1000]]}),
+        lambda: ("/v1/negative-news", {"items": [{"text": r[2][:1500], "entities": [e for e in r[3].split(";") if e]}
+                                                 for r in [rng.choice(nsp)]]}),
+        lambda: ("/v1/kg/companies", {"queries": [rng.choice(["000001", "600519", "平安银行", "万科A", "300750"])]}),
+        lambda: ("/v1/forecast", {"items": [{"series": {"close": rng.choice(closes)}, "horizon": rng.randint(1, 10)}]}),
+    ]
+    return [makers[i % len(makers)]() for i in range(n)]
+
+
+# ------------------------------------------------------------------------------------------- runs
+async def _timed_loop(client: httpx.AsyncClient, seconds: float, n_clients: int, next_request, on_response):
+    stop = time.perf_counter() + seconds
+
+    async def worker(w: int):
+        i = 0
+        while time.perf_counter() < stop:
+            path, body, tag = next_request(w, i)
+            t0 = time.perf_counter()
+            try:
+                r = await client.post(path, json=body)
+                on_response(tag, r, time.perf_counter() - t0)
+            except httpx.HTTPError as e:
+                on_response(tag, e, time.perf_counter() - t0)
+            i += 1
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker(w) for w in range(n_clients)))
+    return time.perf_counter() - t0
+
+
+def _client(server: LiveServer, n: int) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=server.url, headers={"X-API-Key": server.key}, timeout=60,
+                             limits=httpx.Limits(max_connections=n, max_keepalive_connections=n))
+
+
+async def throughput(server: LiveServer, texts: list[str], cfg: ApiBenchConfig, clients: int) -> dict:
+    done, codes = [0], []
+
+    def nxt(w, i):
+        start = ((w * 7919 + i) * cfg.batch_texts) % max(1, len(texts) - cfg.batch_texts)
+        return "/v1/sentiment/forum", {"texts": texts[start:start + cfg.batch_texts]}, None
+
+    def on(tag, r, dt):
+        if isinstance(r, httpx.Response) and r.status_code == 200:
+            done[0] += cfg.batch_texts
+        codes.append(getattr(r, "status_code", "error"))
+
+    async with _client(server, clients) as c:
+        wall = await _timed_loop(c, cfg.seconds_throughput, clients, nxt, on)
+    return {"clients": clients, "texts_per_request": cfg.batch_texts, "texts": done[0], "seconds": round(wall, 2),
+            "texts_per_s": round(done[0] / wall, 1), "non_200": sum(1 for x in codes if x != 200)}
+
+
+async def latency(server: LiveServer, texts: list[str], cfg: ApiBenchConfig) -> dict:
+    lat, codes = [], []
+
+    def nxt(w, i):
+        return "/v1/sentiment/forum", {"texts": [texts[(w * 1009 + i) % len(texts)]]}, None
+
+    def on(tag, r, dt):
+        lat.append(dt)
+        codes.append(getattr(r, "status_code", "error"))
+
+    async with _client(server, cfg.latency_clients) as c:
+        wall = await _timed_loop(c, cfg.seconds_latency, cfg.latency_clients, nxt, on)
+    ms = np.array(lat) * 1000
+    return {"clients": cfg.latency_clients, "requests": len(lat), "requests_per_s": round(len(lat) / wall, 1),
+            "p50_ms": round(float(np.percentile(ms, 50)), 1), "p95_ms": round(float(np.percentile(ms, 95)), 1),
+            "p99_ms": round(float(np.percentile(ms, 99)), 1), "max_ms": round(float(ms.max()), 1),
+            "non_200": sum(1 for x in codes if x != 200)}
+
+
+async def load_run(server: LiveServer, pool: list[tuple[str, dict]], cfg: ApiBenchConfig) -> dict:
+    expected: list[dict] = []
+    async with _client(server, 1) as c:
+        for path, body in pool:  # the reference answers, one request at a time
+            r = await c.post(path, json=body)
+            if r.status_code != 200:
+                raise BBTError(f"reference request to {path} failed: {r.status_code} {r.text[:300]}")
+            expected.append(r.json())
+    stats = {"requests": 0, "ok": 0, "status_5xx": 0, "status_4xx": 0, "transport_errors": 0, "mismatched": 0}
+    by_route: dict[str, int] = {}
+
+    def nxt(w, i):
+        k = (w * 31 + i * 7) % len(pool)
+        return pool[k][0], pool[k][1], k
+
+    def on(k, r, dt):
+        stats["requests"] += 1
+        by_route[pool[k][0]] = by_route.get(pool[k][0], 0) + 1
+        if not isinstance(r, httpx.Response):
+            stats["transport_errors"] += 1
+        elif r.status_code >= 500:
+            stats["status_5xx"] += 1
+        elif r.status_code >= 400:
+            stats["status_4xx"] += 1
+        elif r.json() != expected[k]:
+            stats["mismatched"] += 1
+        else:
+            stats["ok"] += 1
+
+    async with _client(server, cfg.load_clients) as c:
+        wall = await _timed_loop(c, cfg.seconds_load, cfg.load_clients, nxt, on)
+    return {**stats, "clients": cfg.load_clients, "seconds": round(wall, 1),
+            "requests_per_s": round(stats["requests"] / wall, 1), "pool": len(pool), "by_route": by_route}
+
+
+def fuzz(server: LiveServer, examples: int) -> dict:
+    """schemathesis against the live OpenAPI schema: server errors and response-schema violations."""
+    st = shutil.which("st") or shutil.which("schemathesis")
+    if st is None:
+        return {"skipped": "schemathesis is not installed (pip install schemathesis)"}
+    cmd = [st, "run", f"{server.url}/openapi.json", "--checks", "not_a_server_error,response_schema_conformance",
+           "--max-examples", str(examples), "--header", f"X-API-Key: {server.key}", "--seed", "0",
+           "--no-color", "--workers", "2"]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+    out = proc.stdout + proc.stderr
+    return {"exit_code": proc.returncode, "passed": proc.returncode == 0, "seconds": round(time.perf_counter() - t0, 1),
+            "max_examples": examples, "summary": out.strip().splitlines()[-15:]}
+
+
+def run_api_bench(bundle: Path, data_dir: Path, out: Path, cfg: ApiBenchConfig | None = None, console=None) -> dict:
+    cfg = cfg or ApiBenchConfig()
+    say = console.print if console else print
+    fe = json.loads((data_dir / "fincuge" / "finfe" / "eval_list.json").read_text("utf-8"))
+    short = [r[0] for r in fe if len(r[0]) <= 80]  # "short texts": forum posts up to 80 characters
+    server = LiveServer(bundle)
+    result: dict = {"config": asdict(cfg), "bundle": str(bundle), "cores": os.cpu_count(),
+                    "short_text_mean_chars": round(float(np.mean([len(t) for t in short])), 1)}
+    try:
+        result["startup_seconds"] = round(server.wait_ready(), 1)
+        say(f"server ready in {result['startup_seconds']} s at {server.url}")
+        result["rss_after_start_mib"] = round(server.rss_bytes() / 2**20, 1)
+        say("throughput (forum sentiment, batched) ...")
+        result["throughput"] = [asyncio.run(throughput(server, short, cfg, n)) for n in (1, 4)]
+        say(f"  {[t['texts_per_s'] for t in result['throughput']]} texts/s")
+        say(f"latency ({cfg.latency_clients} clients, single texts) ...")
+        result["latency"] = asyncio.run(latency(server, short, cfg))
+        say(f"  p99 {result['latency']['p99_ms']} ms")
+        say(f"mixed load ({cfg.load_clients} clients, {cfg.seconds_load:.0f} s) ...")
+        result["load"] = asyncio.run(load_run(server, request_pool(data_dir), cfg))
+        say(f"  {result['load']['requests']} requests, 5xx {result['load']['status_5xx']}, "
+            f"mismatched {result['load']['mismatched']}, lost {result['load']['transport_errors']}")
+        result["rss_after_load_mib"] = round(server.rss_bytes() / 2**20, 1)
+        if cfg.fuzz:
+            say("schemathesis ...")
+            result["fuzz"] = fuzz(server, cfg.fuzz_examples)
+            say(f"  passed: {result['fuzz'].get('passed')}")
+            result["rss_after_fuzz_mib"] = round(server.rss_bytes() / 2**20, 1)
+    finally:
+        result["shutdown"] = server.stop()
+    result["targets"] = targets(result)
+    write(result, out)
+    return result
+
+
+def targets(r: dict) -> dict:
+    best_tp = max(t["texts_per_s"] for t in r["throughput"])
+    rss = max(v for k, v in r.items() if k.startswith("rss_"))
+    load = r["load"]
+    out = {"throughput_texts_per_s >= 300": [best_tp, best_tp >= 300],
+           "p99_ms_16_clients < 250": [r["latency"]["p99_ms"], r["latency"]["p99_ms"] < 250],
+           "rss_mib < 2048": [rss, rss < 2048],
+           "load_zero_5xx_lost_mixed": [load["status_5xx"] + load["transport_errors"] + load["mismatched"],
+                                        load["status_5xx"] + load["transport_errors"] + load["mismatched"] == 0]}
+    if "fuzz" in r and "passed" in r["fuzz"]:
+        out["schemathesis_passed"] = [r["fuzz"]["exit_code"], r["fuzz"]["passed"]]
+    return out
+
+
+def write(r: dict, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(r, ensure_ascii=False, indent=2), encoding="utf-8")
+    lines = ["# API benchmark", "", f"Bundle `{r['bundle']}`, {r['cores']} cores, server and load generator on one "
+             "machine (loopback).", "", "| target | measured | met |", "|---|---|---|"]
+    for name, (value, ok) in r["targets"].items():
+        lines.append(f"| {name} | {value} | {'yes' if ok else 'NO'} |")
+    lat, load = r["latency"], r["load"]
+    lines += ["", "| run | numbers |", "|---|---|"]
+    for t in r["throughput"]:
+        lines.append(f"| throughput, {t['clients']} client(s) x {t['texts_per_request']} texts | "
+                     f"{t['texts_per_s']} texts/s ({t['texts']} texts in {t['seconds']} s, non-200 {t['non_200']}) |")
+    lines.append(f"| latency, {lat['clients']} clients x 1 text | p50 {lat['p50_ms']} / p95 {lat['p95_ms']} / "
+                 f"p99 {lat['p99_ms']} ms, {lat['requests_per_s']} req/s |")
+    lines.append(f"| mixed load, {load['clients']} clients, {load['seconds']} s | {load['requests']} requests "
+                 f"({load['requests_per_s']}/s): ok {load['ok']}, 5xx {load['status_5xx']}, 4xx {load['status_4xx']}, "
+                 f"lost {load['transport_errors']}, mismatched {load['mismatched']} |")
+    lines.append(f"| memory (RSS) | start {r['rss_after_start_mib']} MiB, after load {r['rss_after_load_mib']} MiB |")
+    if "fuzz" in r:
+        lines.append(f"| schemathesis | {r['fuzz'].get('summary', r['fuzz'])[-1] if r['fuzz'].get('summary') else r['fuzz']} |")
+    lines.append(f"| graceful shutdown | exit {r['shutdown']['exit_code']} in {r['shutdown']['seconds']} s |")
+    out.with_suffix(".md").write_text("\n".join(lines) + "\n", encoding="utf-8")

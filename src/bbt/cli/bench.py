@@ -1,0 +1,36 @@
+"""`bbt bench ...`: service benchmarks (model benchmarks live under `bbt ts` and `bbt eval`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+bench_app = typer.Typer(no_args_is_help=True)
+
+
+@bench_app.command("api")
+def api(
+    bundle: Path = typer.Option(None, help="Bundle to serve (default: the default bundle; build it first)."),
+    data_dir: Path = typer.Option(None, help="Data directory (requests are built from its eval rows)."),
+    out: Path = typer.Option(Path("results/api_bench.json"), help="JSON result; a .md table is written beside it."),
+    load_seconds: float = typer.Option(60.0, help="Length of the mixed load run."),
+    fuzz: bool = typer.Option(True, help="Run schemathesis against the OpenAPI schema."),
+    fuzz_examples: int = typer.Option(25, help="schemathesis examples per operation."),
+) -> None:
+    """Throughput, p99 latency, memory, a bounded mixed load run and a schemathesis run against `bbt serve`."""
+    from rich.console import Console
+
+    from bbt.bench.api import ApiBenchConfig, run_api_bench
+    from bbt.bundle.manifest import MANIFEST
+    from bbt.errors import BBTError
+    from bbt.serve.settings import default_bundle_dir
+    from bbt.settings import resolve_data_dir
+
+    root = bundle or default_bundle_dir()
+    if not (root / MANIFEST).is_file():
+        raise BBTError(f"no bundle at {root}; build it with `bbt bundle build --out {root}`")
+    console = Console()
+    r = run_api_bench(root, resolve_data_dir(data_dir), out,
+                      ApiBenchConfig(seconds_load=load_seconds, fuzz=fuzz, fuzz_examples=fuzz_examples), console)
+    console.print(out.with_suffix(".md").read_text(encoding="utf-8"))
