@@ -105,12 +105,27 @@ class RelationsResponse(BaseModel):
     model: str
 
 
+class TypedValue(BaseModel):
+    kind: str = Field(description="amount, shares, percent or date")
+    text: str
+    start: int
+    end: int
+    value: float | str = Field(description="Amounts in the currency's base unit, shares as a count, dates ISO.")
+    unit: str | None = None
+    role: str | None = None
+    max: float | str | None = Field(None, description="Upper end of a range (3000万元至3500万元).")
+    qualifier: str | None = None
+    per: str | None = Field(None, description="Unit the value is per (每股 -> 股).")
+    year_inferred: bool | None = None
+
+
 # --- events ----------------------------------------------------------------------------------------------------
 class Event(BaseModel):
     type: str
     source: str = Field(description="Schema the type comes from: duee (DuEE-fin) or finese (negative events).")
     subject: str | None = None
-    arguments: dict[str, object] = Field(default_factory=dict, description="Role -> value (typed when numeric).")
+    arguments: dict[str, str] = Field(default_factory=dict, description="Role -> the text that fills it.")
+    values: dict[str, list[TypedValue]] = Field(default_factory=dict, description="Role -> typed values in it.")
 
 
 class EventsResult(BaseModel):
@@ -149,24 +164,16 @@ class AnnouncementRequest(Strict):
     texts: list[str] = Field(min_length=1, examples=[[_ANN]])
 
 
-class TypedValue(BaseModel):
-    kind: str = Field(description="amount, shares, percent or date")
-    text: str
-    start: int
-    end: int
-    value: float | str
-    unit: str | None = None
-    role: str | None = None
-
-
 class Company(BaseModel):
-    name: str
+    name: str = Field(description="The company's current name in the knowledge graph.")
     code: str | None = None
+    mention: str | None = Field(None, description="The name as written in the text.")
 
 
 class AnnouncementResult(BaseModel):
     company: Company | None
     type: str
+    type_scores: dict[str, float] = {}
     fields: list[TypedValue]
     counterparties: list[str]
 
