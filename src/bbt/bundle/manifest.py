@@ -34,3 +34,27 @@ def write_manifest(root: Path, manifest: dict[str, Any]) -> None:
     tmp = root / (MANIFEST + ".tmp")
     tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     os.replace(tmp, root / MANIFEST)  # why: a crash mid-write never leaves a half manifest behind
+
+
+def headline(cap: str, spec: dict) -> tuple[float | None, str]:
+    """(score, what it is) of a capability's model, for tables: FinCUGE eval scores as recorded, the held-out
+    scores of the extractors (NER against weak labels), the forecaster's test MSE against naive."""
+    if spec.get("score") is not None:
+        return spec["score"], f"{spec.get('metric', '')} on {spec.get('split', '?')} ({spec.get('n', '?')} rows)"
+    ev = spec.get("eval") or {}
+    try:
+        if cap == "ner":
+            s = ev["scores"]["hybrid"]["micro"]
+            return 100 * s["f1"], "micro-F1 vs weak labels, held-out texts (served: gazetteer + model)"
+        if cap == "events":
+            s = ev["holdout_scores"]
+            return s["types_all"]["f1"], f"event-type micro-F1, held-out texts; role char-F1 {s['roles']['char_f1']:.1f}"
+        if cap == "causal":
+            s = ev["holdout_scores"]
+            return s["pairs"]["f1"], (f"cause->effect type-pair F1, held-out docs; argument char-F1 "
+                                      f"{s['arguments_mean']['char_f1']:.1f}")
+        if cap == "forecast":
+            return ev["test_mse_bbt"], f"test MSE (standardised closes), naive {ev['test_mse_naive']:.4f}"
+    except (KeyError, TypeError):
+        pass
+    return None, ""

@@ -13,18 +13,16 @@ def print_manifest(m: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("capability", "model", "score", "metric / note")
+    from bbt.bundle.manifest import headline
+
+    table = Table("capability", "model", "score", "what the score is")
     for cap, spec in m.get("capabilities", {}).items():
-        score, note = spec.get("score"), spec.get("metric", "")
-        if score is None and isinstance(spec.get("eval"), dict):
-            ev = spec["eval"]
-            pick = next((k for k in ("f1", "micro_f1", "type_f1", "pair_f1", "test_mse_bbt") if k in ev), None)
-            score, note = (ev.get(pick), pick) if pick else (None, "")
+        score, note = headline(cap, spec)
         if cap == "kg":
-            note = ", ".join(f"{k} {v}" for k, v in spec.get("counts", {}).get("nodes", {}).items())
+            note = ", ".join(f"{k} {v}" for k, v in spec.get("counts", {}).get("nodes", {}).items()) + " nodes"
         cands = spec.get("candidates")
-        if cands:
-            note += "  (" + ", ".join(f"{k} {v}" for k, v in cands.items()) + ")"
+        if cands and len(cands) > 1:
+            note += "; candidates " + ", ".join(f"{k} {v}" for k, v in cands.items())
         table.add_row(cap, str(spec.get("name", spec.get("engine"))),
                       f"{score:.3f}" if isinstance(score, (int, float)) else "-", note)
     Console().print(table)
