@@ -139,3 +139,11 @@ def test_forecast_on_a_real_price_series(api, data_dir):
     np.testing.assert_allclose(np.add(dec["low"], dec["high"]), np.add(dec["global"], dec["local"]), atol=1e-4)
     one = client.forecast_series([10.0, 10.5, 10.2, 10.8], horizon=3, decompose=False)
     assert len(one.forecast["value"]) == 3 and one.decomposition is None
+
+
+def test_forecast_is_finite_and_scale_free_at_extreme_magnitudes(bundle):
+    """Found by schemathesis: values near the float32 limit once gave null forecasts."""
+    base = np.array([1.0, 1.5, 1.2, 1.8, 1.6, 2.0, 1.9, 2.2])
+    small, big = (bundle.forecaster.forecast([base * s])[0] for s in (1.0, 1e14))
+    assert np.isfinite(big).all()
+    np.testing.assert_allclose(big / 1e14, small, rtol=1e-6)

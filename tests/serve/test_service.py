@@ -59,6 +59,8 @@ def test_rate_limit_per_key_with_retry_after(api):
      "series_length_mismatch"),
     ("/v1/forecast", {"items": [{"series": {"c": [1.0, 2.0]}, "horizon": 999}]}, "items[0].horizon",
      "horizon_too_long"),
+    ("/v1/forecast", {"items": [{"series": {"c": [1.0, -3.4e38, 2.0]}}]}, "items[0].series.c[1]",
+     "value_out_of_range"),
 ])
 def test_input_limits_name_the_field(api, path, body, field, type_):
     _, http, _, key = api

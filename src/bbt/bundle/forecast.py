@@ -153,8 +153,13 @@ class ServiceForecaster:
             x[i, L - len(s):] = s
         if self.report["chosen"] != "bbt":
             return np.repeat(x[:, -1:], self.cfg.horizon, axis=1)
-        # why: float64 centring on the last value before the float32 model keeps large prices precise
+        # why: centre on the last value and scale by the window's std in float64 before the float32 model, so
+        # large prices stay precise and no magnitude a float64 holds can overflow float32 (the model is
+        # shift- and scale-equivariant, so this changes nothing else)
         centre = x[:, -1:].copy()
+        scale = x.std(axis=1, keepdims=True)
+        scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+        z = (x - centre) / scale
         with torch.inference_mode():
-            y = self.model(torch.from_numpy((x - centre).astype(np.float32))[..., None], None)  # [N, H, 1]
-        return y[..., 0].double().numpy() + centre
+            y = self.model(torch.from_numpy(z.astype(np.float32))[..., None], None)  # [N, H, 1]
+        return y[..., 0].double().numpy() * scale + centre

@@ -16,7 +16,7 @@ def api(
     out: Path = typer.Option(Path("results/api_bench.json"), help="JSON result; a .md table is written beside it."),
     load_seconds: float = typer.Option(60.0, help="Length of the mixed load run."),
     fuzz: bool = typer.Option(True, help="Run schemathesis against the OpenAPI schema."),
-    fuzz_examples: int = typer.Option(25, help="schemathesis examples per operation."),
+    fuzz_examples: int = typer.Option(100, help="schemathesis examples per operation."),
 ) -> None:
     """Throughput, p99 latency, memory, a bounded mixed load run and a schemathesis run against `bbt serve`."""
     from rich.console import Console

@@ -59,8 +59,21 @@ def serve_command(
                       highlight=False, soft_wrap=True)
     if settings.require_keys:
         console.print("  more keys: bbt keys create NAME; revoke: bbt keys revoke ID", highlight=False)
+    configure_logging(settings.log_level)
+    # access_log off: our middleware logs every request with its request ID, status and latency instead
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level,
-                timeout_graceful_shutdown=30)
+                timeout_graceful_shutdown=30, access_log=False)
+
+
+def configure_logging(level: str) -> None:
+    import logging
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logger = logging.getLogger("bbt.serve")
+    logger.handlers[:] = [handler]
+    logger.setLevel(level.upper())
+    logger.propagate = False
 
 
 def _complete(root: Path) -> bool:

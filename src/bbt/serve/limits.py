@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
+
+MAX_ABS_VALUE = 1e15  # why: no price, volume or sensor reading is larger; beyond it float arithmetic degrades
+
 from bbt.serve.settings import ServeSettings
 
 
@@ -47,6 +51,10 @@ class Limits:
             if n > self.s.max_series_len:
                 raise InputLimitError(where, f"{where} has {n} values; at most {self.s.max_series_len}",
                                       type_="series_too_long")
+            big = np.flatnonzero(np.abs(np.asarray(series[name], np.float64)) > MAX_ABS_VALUE)
+            if len(big):
+                raise InputLimitError(f"{where}[{big[0]}]", f"{where}[{big[0]}] is {series[name][big[0]]}; values must "
+                                      f"lie within ±{MAX_ABS_VALUE:g}", type_="value_out_of_range")
         if len(set(lengths.values())) > 1:
             raise InputLimitError(f"{field}.series", f"{field}.series must all have the same length, got {lengths}",
                                   type_="series_length_mismatch")

@@ -19,5 +19,5 @@ class Service:
         return await self.batchers[capability].submit(items)
 
 
-def service(request: Request) -> Service:
+async def service(request: Request) -> Service:  # why: async, so FastAPI does not hop to a thread per request
     return request.app.state.service
