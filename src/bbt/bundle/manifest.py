@@ -53,8 +53,34 @@ def headline(cap: str, spec: dict) -> tuple[float | None, str]:
             s = ev["holdout_scores"]
             return s["pairs"]["f1"], (f"cause->effect type-pair F1, held-out docs; argument char-F1 "
                                       f"{s['arguments_mean']['char_f1']:.1f}")
+        if cap == "announcements":
+            return None, "rules, no labelled set to score on; hand-checked real sentences in tests/extract"
         if cap == "forecast":
             return ev["test_mse_bbt"], f"test MSE (standardised closes), naive {ev['test_mse_naive']:.4f}"
     except (KeyError, TypeError):
         pass
     return None, ""
+
+
+def manifest_rows(m: dict) -> list[tuple[str, str, str, str]]:
+    """(capability, model, score, what the score is) per capability, for the CLI table and the markdown report."""
+    rows = []
+    for cap, spec in m.get("capabilities", {}).items():
+        score, note = headline(cap, spec)
+        if cap == "kg":
+            note = ", ".join(f"{k} {v}" for k, v in spec.get("counts", {}).get("nodes", {}).items()) + " nodes"
+        cands = spec.get("candidates")
+        if cands and len(cands) > 1:
+            note += "; candidates " + ", ".join(f"{k} {v}" for k, v in cands.items())
+        rows.append((cap, str(spec.get("name", spec.get("engine"))),
+                     f"{score:.3f}" if isinstance(score, (int, float)) else "-", note))
+    return rows
+
+
+def manifest_markdown(m: dict) -> str:
+    steps = ", ".join(f"{k} {v['seconds']} s" for k, v in m.get("steps", {}).items())
+    lines = ["# Model bundle", "", f"Built from `{m.get('data_dir')}`{' (quick mode)' if m.get('quick') else ''}; "
+             f"build steps: {steps} (total {m.get('build_seconds_total')} s).", "",
+             "| capability | model | score | what the score is |", "|---|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in manifest_rows(m)]
+    return "\n".join(lines) + "\n"

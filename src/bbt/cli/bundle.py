@@ -13,18 +13,11 @@ def print_manifest(m: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from bbt.bundle.manifest import headline
+    from bbt.bundle.manifest import manifest_rows
 
     table = Table("capability", "model", "score", "what the score is")
-    for cap, spec in m.get("capabilities", {}).items():
-        score, note = headline(cap, spec)
-        if cap == "kg":
-            note = ", ".join(f"{k} {v}" for k, v in spec.get("counts", {}).get("nodes", {}).items()) + " nodes"
-        cands = spec.get("candidates")
-        if cands and len(cands) > 1:
-            note += "; candidates " + ", ".join(f"{k} {v}" for k, v in cands.items())
-        table.add_row(cap, str(spec.get("name", spec.get("engine"))),
-                      f"{score:.3f}" if isinstance(score, (int, float)) else "-", note)
+    for row in manifest_rows(m):
+        table.add_row(*row)
     Console().print(table)
 
 
@@ -36,6 +29,7 @@ def build(
     bbt: list[Path] = typer.Option([], "--bbt", help="A BBT checkpoint to compete per capability (repeatable)."),
     force: bool = typer.Option(False, help="Rebuild every step, ignoring what is cached."),
     progress: bool = typer.Option(True, help="Show progress bars."),
+    report: Path = typer.Option(Path("results/bundle.json"), help="Copy of the manifest (+ a .md table beside it)."),
 ) -> None:
     """Train the default CPU bundle from the shared data (cached: a finished step is not redone)."""
     from bbt.bundle.build import build_bundle
@@ -45,6 +39,13 @@ def build(
     m = build_bundle(resolve_data_dir(data_dir), out or default_bundle_dir(), bbt_candidates=bbt, force=force,
                      progress=progress)
     print_manifest(m)
+    import json
+
+    from bbt.bundle.manifest import manifest_markdown
+
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(json.dumps(m, ensure_ascii=False, indent=2), encoding="utf-8")
+    report.with_suffix(".md").write_text(manifest_markdown(m), encoding="utf-8")
     typer.echo(f"bundle: {out or default_bundle_dir()} (steps took {m['build_seconds_total']} s in all; "
                f"this run {m['last_run_seconds']} s)")
 
