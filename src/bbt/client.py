@@ -55,12 +55,14 @@ class BBTClient:
         r = self.http.request(method, path, json=body, headers=self.headers)
         if r.status_code >= 400:
             try:
-                err = r.json().get("error", {})
+                body = r.json()
+                err = body.get("error", {}) if isinstance(body, dict) else {}
             except ValueError:
                 err = {}
-            retry = r.headers.get("Retry-After")
+            retry = r.headers.get("Retry-After", "")
             raise BBTAPIError(r.status_code, err.get("type", "http_error"), err.get("message", r.text[:200]),
-                              err.get("field"), r.headers.get("X-Request-ID"), float(retry) if retry else None)
+                              err.get("field"), r.headers.get("X-Request-ID"),
+                              float(retry) if retry.replace(".", "", 1).isdigit() else None)
         return r
 
     def _post(self, path: str, body: dict, model: type[M]) -> M:

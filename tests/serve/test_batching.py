@@ -88,3 +88,50 @@ def test_empty_submit_returns_without_a_model_call():
             return await b.submit([])
 
     assert run(main()) == []
+
+
+def test_one_bad_request_fails_alone_not_the_requests_batched_with_it():
+    def fn(items):
+        if "bad" in items:
+            raise ValueError("cannot read 'bad'")
+        return [x.upper() for x in items]
+
+    async def main():
+        with ThreadPoolExecutor(1) as ex:
+            b = MicroBatcher("t", fn, ex, max_batch=16, max_wait_ms=30)
+            results = await asyncio.gather(b.submit(["a"]), b.submit(["bad"]), b.submit(["c", "d"]),
+                                           return_exceptions=True)
+            await b.stop()
+            return results
+
+    ok1, bad, ok2 = run(main())
+    assert ok1 == ["A"] and ok2 == ["C", "D"] and isinstance(bad, ValueError)
+
+
+def test_stop_iteration_from_a_model_is_an_error_not_a_hang():
+    def fn(items):
+        return [next(iter([]))]
+
+    async def main():
+        with ThreadPoolExecutor(1) as ex:
+            b = MicroBatcher("t", fn, ex, max_wait_ms=0)
+            with pytest.raises(RuntimeError, match="StopIteration"):
+                await asyncio.wait_for(b.submit(["x"]), 5)
+            ok = await asyncio.wait_for(MicroBatcher("u", lambda xs: xs, ex).submit(["y"]), 5)
+            await asyncio.wait_for(b.stop(), 5)
+            return ok
+
+    assert run(main()) == ["y"]
+
+
+def test_a_full_queue_refuses_instead_of_growing():
+    from bbt.serve.batching import Overloaded
+
+    async def main():
+        with ThreadPoolExecutor(1) as ex:
+            b = MicroBatcher("t", lambda xs: xs, ex, max_queue=0)
+            with pytest.raises(Overloaded):
+                await b.submit(["x"])
+            await b.stop()
+
+    run(main())

@@ -134,3 +134,75 @@ def test_cors_and_keyless_mode(bundle, tmp_path):
         r = http.options("/v1/ner", headers={"Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST"})
         assert r.headers["access-control-allow-origin"] == "http://localhost:3000"
         assert BBTClient(http=http).ner([TEXT]).results is not None  # no key needed in this mode
+
+
+def test_chunked_body_over_the_limit_is_413(api):
+    _, http, _, key = api
+
+    def chunks():
+        yield b'{"texts": ["'
+        for _ in range(30):
+            yield ("长" * 4000).encode()
+        yield b'"]}'
+
+    r = http.post("/v1/ner", content=chunks(), headers={"X-API-Key": key, "Content-Type": "application/json"})
+    assert error(r, 413)["type"] == "body_too_large"
+
+
+@pytest.mark.parametrize("path,body,field", [
+    ("/v1/ner", {"texts": ["ok", "bad\ud800"]}, "texts[1]"),
+    ("/v1/kg/companies", {"queries": ["\ud800"]}, "queries[0]"),
+    ("/v1/relations", {"items": [{"text": "甲与乙合作", "head": "甲\udc00", "tail": "乙"}]}, "items[0].head"),
+    ("/v1/forecast", {"items": [{"series": {"a\ud800": [1.0, 2.0]}}]}, "items[0].series.a"),
+])
+def test_lone_surrogates_are_a_422_not_a_500(api, path, body, field):
+    _, http, _, key = api
+    import json
+
+    raw = json.dumps(body).encode()  # ASCII escapes, as a client would send them
+    assert error(post(http, path, raw=raw, key=key), 422)["field"].startswith(field)
+
+
+@pytest.mark.parametrize("item,field", [
+    ({"text": "甲与乙合作", "head": "  ", "tail": "乙"}, "items[0].head"),
+    ({"text": "甲与乙合作", "head": "甲" * 201, "tail": "乙"}, "items[0].head"),
+])
+def test_relation_entities_are_checked(api, item, field):
+    _, http, _, key = api
+    assert error(post(http, "/v1/relations", {"items": [item]}, key=key), 422)["field"] == field
+
+
+def test_negative_news_entities_are_checked_and_deduplicated(api):
+    client, http, _, key = api
+    bad = post(http, "/v1/negative-news", {"items": [{"text": "某公司涉嫌诈骗", "entities": ["甲;乙"]}]}, key=key)
+    assert error(bad, 422)["field"] == "items[0].entities[0]"
+    out = client.negative_news([{"text": "北银创投涉嫌网络贷款诈骗", "entities": ["北银创投", " 北银创投 ", "网络贷"]}])
+    assert out.results[0].candidates == ["北银创投", "网络贷"]
+
+
+def test_strict_types(api):
+    _, http, _, key = api
+    r = post(http, "/v1/forecast", {"items": [{"series": {"c": [1.0, 2.0]}, "horizon": "3"}]}, key=key)
+    assert error(r, 422)["field"] == "items[0].horizon"
+    r = post(http, "/v1/forecast", {"items": [{"series": {"c": [True, 2.0]}}]}, key=key)
+    assert error(r, 422)["field"] == "items[0].series.c[0]"
+
+
+def test_a_bug_is_a_json_500_with_the_request_id(bundle, tmp_path):
+    class Broken:
+        forecaster = bundle.forecaster
+
+        def functions(self):
+            return {name: (lambda xs: 1 / 0) for name in bundle.functions()}
+
+        def model_names(self):
+            return bundle.model_names()
+
+    app = create_app(ServeSettings(require_keys=False), bundle=Broken(), keys=KeyStore(tmp_path / "k.sqlite"))
+    with TestClient(app, raise_server_exceptions=False) as http:
+        r = http.post("/v1/ner", json={"texts": ["x"]}, headers={"X-Request-ID": "trace-500"})
+        err = error(r, 500)
+        assert err["type"] == "internal_error" and "trace-500" in err["message"]
+        assert "Traceback" not in r.text and "ZeroDivision" not in r.text
+        bad_id = http.post("/v1/ner", json={"texts": ["x"]}, headers={"X-Request-ID": "evil\nline"})
+        assert "\n" not in bad_id.headers["x-request-id"]

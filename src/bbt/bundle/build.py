@@ -49,6 +49,8 @@ def _step_classical(data_dir: Path, root: Path, m: dict, progress: bool) -> None
     from bbt.bundle.text_models import ProbaLabelModel
 
     (root / "classical").mkdir(exist_ok=True)
+    for stale in root.glob("eval_*.cache.jsonl"):  # why: cached outputs belong to the models being replaced
+        stale.unlink()
     q = _quick(m)
     limit = q["train_rows"] if q else None
     for task in PROBA_TASKS:
@@ -72,13 +74,15 @@ def _step_select(data_dir: Path, root: Path, m: dict, progress: bool) -> None:
     candidates.append(("classical", {"engine": "classical"}, classical))
     for path in m.get("bbt_candidates", []):
         engine = CheckpointEngine(path)
-        candidates.append((f"bbt:{Path(path).name}", {"engine": "bbt", "path": str(path)}, engine))
+        candidates.append((_candidate_name(path, [c[0] for c in candidates]), {"engine": "bbt", "path": str(path)},
+                           engine))
     scores: dict[str, dict] = {}
     for name, _, engine in candidates:
         q = _quick(m)
+        cache = root / f"eval_{name.replace(':', '_').replace('/', '_')}_{_fingerprint(engine)}.cache.jsonl"
         res = evaluate(engine, tasks, data_dir, "eval", batch_size=32, progress=progress,
                        limit=q["eval_rows"] if q else None,
-                       cache_path=root / f"eval_{name.replace(':', '_')}.cache.jsonl")
+                       cache_path=cache)
         scores[name] = res["tasks"]
     for cap, task in TASK_OF.items():
         best_name, best_spec, _ = max(candidates, key=lambda c: scores[c[0]][task]["score"])
@@ -92,6 +96,24 @@ def _step_select(data_dir: Path, root: Path, m: dict, progress: bool) -> None:
         spec.update({"task": task, "split": "eval", "metric": r["metric"], "score": round(r["score"], 3),
                      "n": r["n"], "candidates": {n: round(s[task]["score"], 3) for n, s in scores.items()}})
         m["capabilities"][cap] = spec
+
+
+def _candidate_name(path: str, taken: list[str]) -> str:
+    """bbt:<dir name>, or bbt:<parent>/<dir name> when that is taken (runs/a/best vs runs/b/best)."""
+    p = Path(path)
+    name = f"bbt:{p.name}"
+    return name if name not in taken else f"bbt:{p.parent.name}/{p.name}"
+
+
+def _fingerprint(engine) -> str:
+    """Size and mtime of a checkpoint's files: a retrained checkpoint must not reuse cached outputs."""
+    import hashlib
+
+    path = getattr(getattr(engine, "backend", None), "path", None)
+    if path is None:
+        return "classical"
+    stats = sorted((f.name, f.stat().st_size, int(f.stat().st_mtime)) for f in Path(path).iterdir() if f.is_file())
+    return hashlib.sha256(repr(stats).encode()).hexdigest()[:12]
 
 
 def _step_ner(data_dir: Path, root: Path, m: dict, progress: bool) -> None:

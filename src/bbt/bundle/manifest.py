@@ -56,7 +56,8 @@ def headline(cap: str, spec: dict) -> tuple[float | None, str]:
         if cap == "announcements":
             return None, "rules, no labelled set to score on; hand-checked real sentences in tests/extract"
         if cap == "forecast":
-            return ev["test_mse_bbt"], f"test MSE (standardised closes), naive {ev['test_mse_naive']:.4f}"
+            return ev.get("test_mse", ev["test_mse_bbt"]), (f"test MSE of the served model (standardised closes); "
+                                                            f"bbt {ev['test_mse_bbt']:.4f}, naive {ev['test_mse_naive']:.4f}")
     except (KeyError, TypeError):
         pass
     return None, ""

@@ -30,8 +30,14 @@ class Bundle:
         if missing:
             raise BBTError(f"bundle {self.path} lacks capabilities {missing}; finish it with `bbt bundle build`")
         self._engines: dict[str, Any] = {}
+        loaded: dict[str, Any] = {}  # why: a checkpoint that serves several capabilities is loaded once
         for cap in ("forum_sentiment", "news_sentiment", "news_classify", "relations", "negative_news", "summarize"):
-            self._engines[cap] = load_engine(caps[cap], self.path)
+            spec = caps[cap]
+            key = json.dumps({"engine": spec.get("engine"), "path": spec.get("path"), "files": spec.get("files")},
+                             sort_keys=True) if spec.get("engine") == "bbt" else cap
+            if key not in loaded:
+                loaded[key] = load_engine(spec, self.path)
+            self._engines[cap] = loaded[key]
         from bbt.extract.announcement import AnnouncementExtractor
         from bbt.extract.causal import load_causal
         from bbt.extract.events import load_events
@@ -131,7 +137,15 @@ class Bundle:
         return out
 
     def events(self, texts: list[str]) -> list[dict]:
-        return [{"events": ev} for ev in self.events_model.predict(list(texts))]
+        out = []
+        for text, events in zip(texts, self.events_model.predict(list(texts))):
+            for ev in events:  # the extractor works on whitespace-compacted text: offsets must point into ours
+                for values in ev.get("values", {}).values():
+                    for v in values:
+                        start = text.find(v["text"])
+                        v["start"], v["end"] = (start, start + len(v["text"])) if start >= 0 else (None, None)
+            out.append({"events": events})
+        return out
 
     def causal(self, texts: list[str]) -> list[dict]:
         return [{"causal": c} for c in self.causal_model.predict(list(texts))]

@@ -31,7 +31,7 @@ def serve_command(
                                    require_keys=False if no_keys else None)
     root = settings.bundle or default_bundle_dir()
     if not (root / MANIFEST).is_file() or not _complete(root):
-        if settings.bundle is not None and not build:
+        if not build:
             raise BBTError(f"no complete bundle at {root}; build it with `bbt bundle build --out {root}`")
         console.print(f"[bold]building the model bundle in {root}[/] (first start only; cached afterwards)")
         from bbt.bundle.build import build_bundle
@@ -42,11 +42,15 @@ def serve_command(
     key_hint = "$BBT_API_KEY"
     if settings.require_keys:
         store = KeyStore(keys_path(settings))
-        if not any(r.active for r in store.list()):
+        if not store.list():  # why: only on a fresh key database; revoking every key must lock the API, not reopen it
             plaintext, rec = store.create("first-key")
             console.print(f"created a first API key (id {rec.id}); it is shown only now:\n  {plaintext}")
             key_hint = plaintext
+        console.print(f"API keys: {store.path} (manage with `bbt keys ... --db {store.path}`)", highlight=False)
         store.close()
+    elif settings.host not in ("127.0.0.1", "localhost", "::1"):
+        console.print(f"[bold yellow]warning:[/] serving without API keys on {settings.host}: anyone who can reach "
+                      "it can use it")
     base = f"http://{settings.host}:{settings.port}"
     auth = f" -H 'X-API-Key: {key_hint}'" if settings.require_keys else ""
     console.print("[bold]example calls[/] (OpenAPI docs at " + base + "/docs):")

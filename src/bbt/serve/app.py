@@ -53,7 +53,7 @@ def create_app(settings: ServeSettings | None = None, bundle: Any | None = None,
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        threads = settings.threads or os.cpu_count() or 1
+        threads = settings.threads or len(os.sched_getaffinity(0)) or 1  # the cores this process may use
         import torch
 
         torch.set_num_threads(threads)

@@ -17,6 +17,21 @@ from typing import Any, Callable, Sequence
 BatchFn = Callable[[list[Any]], Sequence[Any]]
 
 
+class Overloaded(Exception):
+    """The capability's queue is full: the service answers 503 with Retry-After instead of queueing forever."""
+
+
+class _ModelError(RuntimeError):
+    """What a model function raised, carried out of the executor (StopIteration cannot cross a future)."""
+
+
+def _call(fn: BatchFn, items: list[Any]) -> Sequence[Any]:
+    try:
+        return fn(items)
+    except StopIteration as e:  # why: asyncio cannot set StopIteration on a future; the await would hang
+        raise _ModelError(f"model raised StopIteration: {e!r}") from None
+
+
 @dataclass
 class _Job:
     items: list[Any]
@@ -26,10 +41,11 @@ class _Job:
 
 class MicroBatcher:
     def __init__(self, name: str, fn: BatchFn, executor: Executor, max_batch: int = 64, max_wait_ms: float = 5.0,
-                 on_batch: Callable[[str, int, float], None] | None = None):
+                 on_batch: Callable[[str, int, float], None] | None = None, max_queue: int = 4096):
         self.name, self.fn, self.executor = name, fn, executor
         self.max_batch, self.max_wait = max(1, max_batch), max(0.0, max_wait_ms) / 1000.0
         self.on_batch = on_batch  # metrics hook: (capability, items, seconds)
+        self.max_queue = max_queue  # queued requests beyond which new ones are refused (overload)
         self._queue: asyncio.Queue[_Job] | None = None
         self._worker: asyncio.Task | None = None
 
@@ -37,12 +53,25 @@ class MicroBatcher:
         if self._worker is None:
             self._queue = asyncio.Queue()
             self._worker = asyncio.get_running_loop().create_task(self._run(), name=f"batcher-{self.name}")
+            self._worker.add_done_callback(self._fail_queued)
 
-    async def stop(self) -> None:
+    def _fail_queued(self, task: asyncio.Task) -> None:
+        """If the worker ever dies, nobody must wait forever: fail whatever is still queued."""
+        err = RuntimeError(f"batcher {self.name} stopped")
+        while self._queue is not None and not self._queue.empty():
+            job = self._queue.get_nowait()
+            if not job.future.done():
+                job.future.set_exception(err)
+            self._queue.task_done()
+
+    async def stop(self, timeout: float = 60.0) -> None:
         """Finish what is queued, then stop (graceful shutdown: accepted requests still get answers)."""
         if self._worker is None:
             return
-        await self._queue.join()
+        try:
+            await asyncio.wait_for(self._queue.join(), timeout)
+        except asyncio.TimeoutError:
+            pass
         self._worker.cancel()
         try:
             await self._worker
@@ -56,6 +85,10 @@ class MicroBatcher:
             return []
         if self._worker is None:
             self.start()
+        if self._worker.done():
+            raise RuntimeError(f"batcher {self.name} is not running")
+        if self._queue.qsize() >= self.max_queue:
+            raise Overloaded(self.name)
         fut = asyncio.get_running_loop().create_future()
         await self._queue.put(_Job(items, fut))
         return await fut
@@ -82,23 +115,38 @@ class MicroBatcher:
             live = [j for j in jobs if not j.future.cancelled()]  # clients that hung up get no model time
             try:
                 if live:
-                    items = [x for j in live for x in j.items]
-                    t0 = time.perf_counter()
-                    outputs = await loop.run_in_executor(self.executor, self.fn, items)
-                    if len(outputs) != len(items):
-                        raise RuntimeError(f"{self.name}: model returned {len(outputs)} outputs for {len(items)} items")
-                    if self.on_batch:
-                        self.on_batch(self.name, len(items), time.perf_counter() - t0)
-                    start = 0
-                    for j in live:
-                        n = len(j.items)
-                        if not j.future.done():
-                            j.future.set_result(list(outputs[start:start + n]))
-                        start += n
-            except Exception as e:  # noqa: BLE001 - handed to the waiting requests, which turn it into a 500
+                    await self._serve(loop, live)
+            except BaseException as e:  # noqa: BLE001 - e.g. cancellation at shutdown: nobody is left waiting
                 for j in live:
                     if not j.future.done():
-                        j.future.set_exception(e)
+                        j.future.set_exception(e if isinstance(e, Exception) else RuntimeError(repr(e)))
+                if not isinstance(e, Exception):
+                    raise
             finally:
                 for _ in jobs:
                     self._queue.task_done()
+
+    async def _serve(self, loop, jobs: list[_Job]) -> None:
+        """One model call for all jobs; if it fails and several requests shared it, each is retried alone, so
+        only the request whose input breaks the model gets the error."""
+        items = [x for j in jobs for x in j.items]
+        t0 = time.perf_counter()
+        try:
+            outputs = await loop.run_in_executor(self.executor, _call, self.fn, items)
+            if len(outputs) != len(items):
+                raise RuntimeError(f"{self.name}: model returned {len(outputs)} outputs for {len(items)} items")
+        except Exception as e:  # noqa: BLE001 - handed to the waiting requests, which turn it into a 500
+            if len(jobs) > 1:
+                for j in jobs:
+                    await self._serve(loop, [j])
+            elif not jobs[0].future.done():
+                jobs[0].future.set_exception(e)
+            return
+        if self.on_batch:
+            self.on_batch(self.name, len(items), time.perf_counter() - t0)
+        start = 0
+        for j in jobs:
+            n = len(j.items)
+            if not j.future.done():
+                j.future.set_result(list(outputs[start:start + n]))
+            start += n

@@ -1,12 +1,12 @@
 """One JSON error shape for every failure: {"error": {type, message, field}, "errors": [...], "request_id"}.
 
-Bad input is always a 4xx that names the field; a 500 means a bug, is logged with its traceback and request ID,
-and never shows the traceback to the client.
+Bad input is always a 4xx that names the field; a 500 means a bug: `RequestContextMiddleware` logs it with its
+traceback and request ID and answers in this shape, never with the traceback. A full queue is a 503.
 """
 
 from __future__ import annotations
 
-import logging
+import json
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -14,9 +14,15 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bbt.errors import BBTError
+from bbt.serve.batching import Overloaded
 from bbt.serve.limits import InputLimitError
 
-log = logging.getLogger("bbt.serve")
+
+class SafeJSONResponse(JSONResponse):
+    """Errors may echo client input (a field name, a value); ASCII escapes keep even a lone surrogate encodable."""
+
+    def render(self, content) -> bytes:
+        return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
 def request_id(request: Request) -> str | None:
@@ -24,9 +30,9 @@ def request_id(request: Request) -> str | None:
 
 
 def error_response(request: Request, status: int, type_: str, message: str, field: str | None = None,
-                   errors: list[dict] | None = None, headers: dict | None = None) -> JSONResponse:
+                   errors: list[dict] | None = None, headers: dict | None = None) -> SafeJSONResponse:
     detail = {"type": type_, "message": message, "field": field}
-    return JSONResponse({"error": detail, "errors": errors or [detail], "request_id": request_id(request)},
+    return SafeJSONResponse({"error": detail, "errors": errors or [detail], "request_id": request_id(request)},
                         status_code=status, headers=headers)
 
 
@@ -65,8 +71,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _bbt(request: Request, exc: BBTError):
         return error_response(request, 400, "bad_request", str(exc))
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception):
-        log.exception("request %s failed", request_id(request))
-        return error_response(request, 500, "internal_error",
-                              f"internal error; quote request id {request_id(request)} when reporting it")
+    @app.exception_handler(Overloaded)
+    async def _overloaded(request: Request, exc: Overloaded):
+        return error_response(request, 503, "overloaded", f"the {exc} queue is full; retry shortly",
+                              headers={"Retry-After": "1"})

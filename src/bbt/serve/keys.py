@@ -76,13 +76,18 @@ class KeyStore:
             raise BBTError("a key needs a non-empty name (who or what uses it)")
         if rate_limit_per_minute is not None and rate_limit_per_minute < 1:
             raise BBTError(f"rate limit must be at least 1 request/minute, got {rate_limit_per_minute}")
-        key_id, secret = secrets.token_hex(4), secrets.token_urlsafe(24)
-        plaintext = f"bbt_{key_id}_{secret}"
-        rec = KeyRecord(key_id, name, _now(), None, rate_limit_per_minute)
-        with self._lock:
-            self._db.execute("INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, ?)",
-                             (rec.id, rec.name, _hash(plaintext), rec.created_at, None, rate_limit_per_minute))
-        return plaintext, rec
+        for _ in range(5):  # why: ids are 32 random bits; a collision is rare but must not be an error
+            key_id, secret = secrets.token_hex(4), secrets.token_urlsafe(24)
+            plaintext = f"bbt_{key_id}_{secret}"
+            rec = KeyRecord(key_id, name, _now(), None, rate_limit_per_minute)
+            try:
+                with self._lock:
+                    self._db.execute("INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, ?)",
+                                     (rec.id, rec.name, _hash(plaintext), rec.created_at, None, rate_limit_per_minute))
+                return plaintext, rec
+            except sqlite3.IntegrityError:
+                continue
+        raise BBTError(f"could not find a free key id in {self.path}")
 
     def list(self) -> list[KeyRecord]:
         with self._lock:

@@ -35,6 +35,16 @@ class Limits:
             raise InputLimitError(field, f"{field} has {len(text)} characters; at most {self.s.max_text_chars}",
                                   type_="text_too_long")
 
+    def name(self, name: str, field: str, max_chars: int = 200) -> str:
+        """An entity name given by the client: stripped, non-empty, short (a name, not a text)."""
+        name = name.strip()
+        if not name:
+            raise InputLimitError(field, f"{field} is empty", type_="empty_text")
+        if len(name) > max_chars:
+            raise InputLimitError(field, f"{field} has {len(name)} characters; an entity name has at most {max_chars}",
+                                  type_="text_too_long")
+        return name
+
     def texts(self, texts: Sequence[str], field: str = "texts") -> None:
         self.batch(texts, field)
         for i, t in enumerate(texts):

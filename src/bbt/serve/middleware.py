@@ -5,16 +5,25 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import uuid
+
+from starlette.exceptions import HTTPException
 
 from bbt.serve.metrics import Metrics
 
 log = logging.getLogger("bbt.serve")
+_GOOD_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")  # why: client IDs go into logs; no spaces or control characters
+_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 
 
-class _BodyTooLarge(Exception):
-    pass
+class _BodyTooLarge(HTTPException):
+    """An HTTPException, so FastAPI's body reader re-raises it (it turns other exceptions into a 400)."""
+
+    def __init__(self, limit: int):
+        super().__init__(413, {"type": "body_too_large", "message": f"request body over {limit} bytes",
+                               "field": "body"})
 
 
 def _error_body(type_: str, message: str, request_id: str, field: str | None = None) -> bytes:
@@ -39,7 +48,8 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or [])
-        rid = headers.get(b"x-request-id", b"").decode("latin-1")[:64] or uuid.uuid4().hex
+        given = headers.get(b"x-request-id", b"").decode("latin-1")
+        rid = given if _GOOD_ID.match(given) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = rid
         status = {"code": 500, "started": False}
         t0 = time.perf_counter()
@@ -67,7 +77,7 @@ class RequestContextMiddleware:
                 if message["type"] == "http.request":
                     seen += len(message.get("body", b""))
                     if seen > self.max_body:
-                        raise _BodyTooLarge
+                        raise _BodyTooLarge(self.max_body)
                 return message
 
             try:
@@ -77,10 +87,17 @@ class RequestContextMiddleware:
                     status["code"] = 413
                     await send_json(send, 413, _error_body("body_too_large",
                                                            f"request body over {self.max_body} bytes", rid), rid)
+            except Exception:  # noqa: BLE001 - a bug: logged with its request ID, answered as JSON, never a traceback
+                log.exception("request %s %s %r failed", rid, scope["method"], scope["path"])
+                if not status["started"]:
+                    status["code"] = 500
+                    await send_json(send, 500, _error_body(
+                        "internal_error", f"internal error; quote request id {rid} when reporting it", rid), rid)
         finally:
             seconds = time.perf_counter() - t0
             route = getattr(scope.get("route"), "path", None) or "unmatched"
             self.metrics.in_flight.dec()
-            self.metrics.requests.labels(route, scope["method"], str(status["code"])).inc()
+            method = scope["method"] if scope["method"] in _METHODS else "other"
+            self.metrics.requests.labels(route, method, str(status["code"])).inc()
             self.metrics.latency.labels(route).observe(seconds)
-            log.info("%s %s %s %d %.1fms", rid, scope["method"], scope["path"], status["code"], seconds * 1000)
+            log.info("%s %s %r %d %.1fms", rid, method, scope["path"], status["code"], seconds * 1000)

@@ -6,9 +6,9 @@ configures (characters per text, items per batch, series length) are checked per
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 _FORUM = "这只股票今天又跌停了，散户被割韭菜，太惨了"
 _NEWS = "贵州茅台(600519)发布公告，公司2019年实现营业收入888.54亿元，同比增长15.10%，净利润412.06亿元。"
@@ -16,12 +16,32 @@ _ANN = ("科远股份(002380)公告，公司股东刘国耀将其持有的1050.3
         "30.00%，质押融资1.2亿元，质押日期为2019年8月20日。")
 
 
+def _encodable(s: str) -> str:
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate such as "\ud800": JSON allows it, UTF-8 cannot carry it
+        raise ValueError("text holds an unpaired surrogate (invalid Unicode)") from None
+    return s
+
+
+Text = Annotated[str, AfterValidator(_encodable)]
+# why: names become CSV-like column labels in the decomposition ("close__low"), so "__" and odd characters are out
+def _series_name(s: str) -> str:
+    if "__" in s:
+        raise ValueError("a series name must not contain '__'")
+    return s
+
+
+SeriesName = Annotated[str, StringConstraints(pattern=r"^[\w.\-]{1,64}$"), AfterValidator(_series_name)]
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")  # why: a misspelt field is an error, not silently ignored
+    # extra=forbid: a misspelt field is an error, not silently ignored; strict: "5" is not a number, true not 1.0
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class TextsRequest(Strict):
-    texts: list[str] = Field(min_length=1, description="One or more texts; each is answered in order.",
+    texts: list[Text] = Field(min_length=1, description="One or more texts; each is answered in order.",
                              examples=[[_FORUM]])
 
 
@@ -79,9 +99,9 @@ class NERResponse(BaseModel):
 
 # --- relations -----------------------------------------------------------------------------------------------
 class RelationItem(Strict):
-    text: str
-    head: str | None = Field(None, description="First entity; give both or neither (neither = NER pairs).")
-    tail: str | None = None
+    text: Text
+    head: Text | None = Field(None, description="First entity; give both or neither (neither = NER pairs).")
+    tail: Text | None = None
 
 
 class RelationsRequest(Strict):
@@ -108,8 +128,9 @@ class RelationsResponse(BaseModel):
 class TypedValue(BaseModel):
     kind: str = Field(description="amount, shares, percent or date")
     text: str
-    start: int
-    end: int
+    start: int | None = Field(description="Offset in the input text (text[start:end] == this text); None when an "
+                                          "event argument's value does not occur verbatim in it.")
+    end: int | None
     value: float | str = Field(description="Amounts in the currency's base unit, shares as a count, dates ISO.")
     unit: str | None = None
     role: str | None = None
@@ -161,7 +182,7 @@ class CausalResponse(BaseModel):
 
 # --- announcements ------------------------------------------------------------------------------------------
 class AnnouncementRequest(Strict):
-    texts: list[str] = Field(min_length=1, examples=[[_ANN]])
+    texts: list[Text] = Field(min_length=1, examples=[[_ANN]])
 
 
 class Company(BaseModel):
@@ -185,9 +206,9 @@ class AnnouncementResponse(BaseModel):
 
 # --- negative news -----------------------------------------------------------------------------------------
 class NegativeItem(Strict):
-    text: str
-    title: str = ""
-    entities: list[str] | None = Field(None, description="Candidate subjects; omitted = found by NER.")
+    text: Text
+    title: Text = ""
+    entities: list[Text] | None = Field(None, description="Candidate subjects (without ';'); omitted = found by NER.")
 
 
 class NegativeRequest(Strict):
@@ -209,7 +230,7 @@ class NegativeResponse(BaseModel):
 
 # --- knowledge graph ----------------------------------------------------------------------------------------
 class CompaniesRequest(Strict):
-    queries: list[str] = Field(min_length=1, description="Codes (600519, 600519.SH) or names.",
+    queries: list[Text] = Field(min_length=1, description="Codes (600519, 600519.SH) or names.",
                                examples=[["000001", "贵州茅台"]])
 
 
@@ -252,7 +273,7 @@ class CompaniesResponse(BaseModel):
 
 
 class SearchRequest(Strict):
-    queries: list[str] = Field(min_length=1, examples=[["平安"]])
+    queries: list[Text] = Field(min_length=1, examples=[["平安"]])
     limit: int = Field(10, ge=1, le=100)
     types: list[Literal["company", "person", "industry", "concept", "holder"]] | None = None
 
@@ -275,9 +296,10 @@ class SearchResponse(BaseModel):
 
 # --- forecasting ----------------------------------------------------------------------------------------------
 class ForecastItem(Strict):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # why: NaN/inf parse from JSON but are no data
-    series: dict[str, list[float]] = Field(
-        min_length=1, description="One or more named series of equal length, oldest value first (e.g. close).",
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)  # why: NaN/inf parse from JSON but are no data
+    series: dict[SeriesName, list[float]] = Field(
+        min_length=1, description="One or more named series of equal length, oldest value first (e.g. close); "
+                                  "names: letters, digits, '.', '-', '_' (not '__'), at most 64.",
         examples=[{"close": [10.0, 10.2, 10.1, 10.4, 10.3, 10.6, 10.5, 10.8] * 8}])
     horizon: int = Field(5, ge=1, description="Steps to forecast (at most the model's horizon).")
     decompose: bool = Field(True, description="Also return the DWT-ST2Vec decomposition of the look-back window.")

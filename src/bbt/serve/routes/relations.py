@@ -16,9 +16,11 @@ async def relations(body: RelationsRequest, svc: Service = Depends(service)) -> 
     items = []
     for i, it in enumerate(body.items):
         svc.limits.text(it.text, f"items[{i}].text")
-        if bool(it.head) != bool(it.tail):
+        if (it.head is None) != (it.tail is None):
             raise InputLimitError(f"items[{i}].{'tail' if it.head else 'head'}",
                                   f"items[{i}]: give both head and tail, or neither (then NER finds the pairs)",
                                   type_="invalid_input")
-        items.append(({"text": it.text, "head": it.head, "tail": it.tail}, body.include_unknown))
+        head = svc.limits.name(it.head, f"items[{i}].head") if it.head is not None else None
+        tail = svc.limits.name(it.tail, f"items[{i}].tail") if it.tail is not None else None
+        items.append(({"text": it.text, "head": head, "tail": tail}, body.include_unknown))
     return RelationsResponse(results=await svc.run("relations", items), model=svc.models["relations"])
