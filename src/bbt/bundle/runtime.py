@@ -72,7 +72,9 @@ class Bundle:
         examples = [inference_example(task, {"text": t}) for t in texts]
         labels, probs = self._engines[cap].label_probs(task_name, examples)
         names = [SENTIMENT_NAMES.get(lab, lab) for lab in labels]
-        return [{"label": names[int(np.argmax(p))], "probs": {n: round(float(v), 6) for n, v in zip(names, p)}}
+        order = sorted(range(len(names)), key=lambda i: list(SENTIMENT_NAMES.values()).index(names[i])
+                       if names[i] in SENTIMENT_NAMES.values() else len(names))  # negative, neutral, positive
+        return [{"label": names[int(np.argmax(p))], "probs": {names[i]: round(float(p[i]), 6) for i in order}}
                 for p in probs]
 
     def news_classify(self, texts: list[str]) -> list[dict]:
