@@ -166,3 +166,12 @@ def test_cli_prints_json(data_dir):
     assert got["company"]["code"] == "600246" and got["type"] == "股份回购"
     res = CliRunner().invoke(extract_app, ["announcement", "-"], input="科远股份(002380)股东减持202万股")
     assert res.exit_code == 0 and json.loads(res.output)["type"] == "减持"
+
+
+def test_measured_against_finqa_typed_answers(extractor, data_dir):
+    from bbt.extract.announcement_eval import evaluate_announcements
+
+    r = evaluate_announcements(data_dir, extractor, "eval")
+    assert r["values"] >= 50 and r["typed_texts"] >= 10  # the published layout holds enough typed answers
+    assert r["value_recall"] > 80 and r["type_accuracy"] > 50
+    assert sum(n for _, n in r["by_kind"].values()) == r["values"]

@@ -40,8 +40,18 @@ def _step_kg(data_dir: Path, root: Path, m: dict, progress: bool) -> None:
 
     counts = build_kg(data_dir, root / "kg.sqlite", progress=progress)
     m["capabilities"]["kg"] = {"engine": "kg", "path": "kg.sqlite", "name": "sqlite-kg", "counts": counts}
-    # announcement extraction is rules over the text plus the graph's company names: nothing to train
-    m["capabilities"]["announcements"] = {"engine": "rules", "name": "rules + knowledge-graph names", "eval": None}
+
+
+def _step_announcements(data_dir: Path, root: Path, m: dict, progress: bool) -> None:
+    """Rules over the text plus the graph's company names: nothing to train, but a score on FinQA's labelled
+    event arguments (see bbt.extract.announcement_eval)."""
+    from bbt.extract.announcement import AnnouncementExtractor
+    from bbt.extract.announcement_eval import evaluate_announcements
+    from bbt.kg import load_kg
+
+    extractor = AnnouncementExtractor(load_kg(root / "kg.sqlite").company_names())
+    m["capabilities"]["announcements"] = {"engine": "rules", "name": "rules + knowledge-graph names",
+                                          "eval": evaluate_announcements(data_dir, extractor, "eval")}
 
 
 def _step_classical(data_dir: Path, root: Path, m: dict, progress: bool) -> None:
@@ -168,7 +178,7 @@ def _summary(report: dict) -> dict:
 
 
 STEPS: tuple[tuple[str, Callable], ...] = (
-    ("kg", _step_kg), ("classical", _step_classical), ("select", _step_select), ("ner", _step_ner),
+    ("kg", _step_kg), ("announcements", _step_announcements), ("classical", _step_classical), ("select", _step_select), ("ner", _step_ner),
     ("events", _step_events), ("causal", _step_causal), ("forecast", _step_forecast))
 
 
