@@ -17,6 +17,8 @@ def test_health_needs_no_key_and_ready_lists_every_capability(api):
     assert http.get("/v1/health").json()["status"] == "ok"
     ready = client.ready()
     assert ready.ready and {"forum_sentiment", "ner", "forecast", "kg"} <= set(ready.capabilities)
+    keyless = http.get("/v1/ready").json()
+    assert keyless == {"ready": True, "capabilities": {}}  # up, but which models serve is for key holders
 
 
 def test_forum_and_news_sentiment(api, data_dir):

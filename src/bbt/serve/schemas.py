@@ -341,4 +341,4 @@ class Health(BaseModel):
 
 class Ready(BaseModel):
     ready: bool
-    capabilities: dict[str, str] = Field(description="Capability -> the model behind it.")
+    capabilities: dict[str, str] = Field(description="Capability -> the model behind it (empty without a valid key).")
