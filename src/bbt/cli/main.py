@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from bbt.cli.bench import bench_app
 from bbt.cli.bundle import bundle_app
+from bbt.cli.corpus import corpus_app
 from bbt.cli.data import data_app
 from bbt.cli.eval import eval_app
 from bbt.cli.extract import extract_app
@@ -35,6 +36,7 @@ app.add_typer(bundle_app, name="bundle", help="The model bundle behind the API: 
 app.add_typer(kg_app, name="kg", help="Company knowledge graph (SQLite): build, show, search.")
 app.add_typer(ner_app, name="ner", help="Named entities (weak-label NER): train, tag.")
 app.add_typer(extract_app, name="extract", help="Event, causal and announcement extraction.")
+app.add_typer(corpus_app, name="corpus", help="Pre-training corpus: ingest, clean, dedup into Parquet shards.")
 app.add_typer(keys_app, name="keys", help="API keys of the service: create, list, revoke.")
 app.command("serve")(serve_command)
 app.add_typer(bench_app, name="bench", help="Service benchmarks: bbt bench api.")
