@@ -61,3 +61,40 @@ def ingest_command(
     speed = f", {run['mb_per_s']} MB/s of input" if run["mb_per_s"] else ""
     console.print(f"{len(manifest['shards'])} shards in {out} ({time.perf_counter() - started:.1f} s; this run "
                   f"{run['files']} files, {run['input_bytes'] / 1e6:.2f} MB in {run['seconds']} s{speed})", highlight=False)
+
+
+@corpus_app.command("build-shared")
+def build_shared_command(
+    out: Path = typer.Option(..., "--out", help="Output directory (Parquet shards + manifest.json)."),
+    data_dir: Path = typer.Option(None, "--data-dir", help="Data directory (default: BBT_DATA_DIR or ../shared/data)."),
+    min_chars_news: int = typer.Option(50, "--min-chars-news", help="min_chars for news."),
+    min_chars_forum: int = typer.Option(5, "--min-chars-forum", help="min_chars for forum posts (short)."),
+    min_chars_announcement: int = typer.Option(50, "--min-chars-announcement", help="min_chars for announcements."),
+    min_chars_other: int = typer.Option(20, "--min-chars-other", help="min_chars for other."),
+    near_threshold: float = typer.Option(0.8, "--near-threshold", help="MinHash Jaccard for near duplicates."),
+    shard_size: int = typer.Option(10_000, "--shard-size", help="Documents per Parquet shard."),
+    progress: bool = typer.Option(True, help="Show a progress bar."),
+) -> None:
+    """Build the pre-training corpus from the shared data (news, forum, announcement, other); see docs/corpus.md."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from bbt.corpus.ingest import COUNTERS, IngestConfig, manifest_totals
+    from bbt.corpus.shared import build_shared
+    from bbt.settings import resolve_data_dir
+
+    started = time.perf_counter()
+    manifest = build_shared(
+        resolve_data_dir(data_dir), out,
+        min_chars={"news": min_chars_news, "forum": min_chars_forum, "announcement": min_chars_announcement,
+                   "other": min_chars_other},
+        base=IngestConfig(near_threshold=near_threshold, shard_size=shard_size), progress=progress)
+    table = Table("source", *COUNTERS)
+    for name, counts in manifest["counts"].items():
+        table.add_row(name, *(f"{counts.get(k, 0):,}" for k in COUNTERS))
+    table.add_row("total", *(f"{v:,}" for v in manifest_totals(manifest).values()))
+    console = Console()
+    console.print(table)
+    size = sum(p.stat().st_size for p in out.glob("shard-*.parquet"))
+    console.print(f"{len(manifest['shards'])} shards, {size / 1e6:.1f} MB in {out} "
+                  f"({time.perf_counter() - started:.1f} s); manifest: {out / 'manifest.json'}", highlight=False)
