@@ -33,13 +33,11 @@ def ingest_command(
     near_threshold: float = typer.Option(0.8, "--near-threshold", help="MinHash Jaccard for near duplicates."),
     shard_size: int = typer.Option(10_000, "--shard-size", help="Documents per Parquet shard."),
     progress: bool = typer.Option(True, help="Show a progress bar."),
+    report: Path = typer.Option(None, "--report", help="Also write the counts and speed as JSON (+ .md) here."),
 ) -> None:
     """Read, clean and deduplicate documents into Parquet shards; re-runs skip finished files."""
-    from rich.console import Console
-    from rich.table import Table
-
     from bbt.corpus.clean import CleanConfig
-    from bbt.corpus.ingest import COUNTERS, IngestConfig, ingest
+    from bbt.corpus.ingest import IngestConfig, ingest
     from bbt.corpus.readers import ReadOptions
 
     cfg = IngestConfig(
@@ -49,18 +47,7 @@ def ingest_command(
         near_threshold=near_threshold, shard_size=shard_size)
     started = time.perf_counter()
     manifest = ingest(src, out, cfg, progress=progress)
-    table = Table("source", *COUNTERS)
-    for name, counts in manifest["counts"].items():
-        table.add_row(name, *(f"{counts.get(k, 0):,}" for k in COUNTERS))
-    console = Console()
-    console.print(table)
-    for p in manifest["problems"][-10:]:
-        console.print(f"[yellow]skipped[/] {p['file']}" + (f":{p['line']}" if p["line"] else "") + f" — {p['reason']}",
-                      highlight=False)
-    run = manifest["runs"][-1]
-    speed = f", {run['mb_per_s']} MB/s of input" if run["mb_per_s"] else ""
-    console.print(f"{len(manifest['shards'])} shards in {out} ({time.perf_counter() - started:.1f} s; this run "
-                  f"{run['files']} files, {run['input_bytes'] / 1e6:.2f} MB in {run['seconds']} s{speed})", highlight=False)
+    _print_and_report(manifest, out, report, time.perf_counter() - started)
 
 
 @corpus_app.command("build-shared")
@@ -74,12 +61,10 @@ def build_shared_command(
     near_threshold: float = typer.Option(0.8, "--near-threshold", help="MinHash Jaccard for near duplicates."),
     shard_size: int = typer.Option(10_000, "--shard-size", help="Documents per Parquet shard."),
     progress: bool = typer.Option(True, help="Show a progress bar."),
+    report: Path = typer.Option(None, "--report", help="Also write the counts and speed as JSON (+ .md) here."),
 ) -> None:
     """Build the pre-training corpus from the shared data (news, forum, announcement, other); see docs/corpus.md."""
-    from rich.console import Console
-    from rich.table import Table
-
-    from bbt.corpus.ingest import COUNTERS, IngestConfig, manifest_totals
+    from bbt.corpus.ingest import IngestConfig
     from bbt.corpus.shared import build_shared
     from bbt.settings import resolve_data_dir
 
@@ -89,12 +74,42 @@ def build_shared_command(
         min_chars={"news": min_chars_news, "forum": min_chars_forum, "announcement": min_chars_announcement,
                    "other": min_chars_other},
         base=IngestConfig(near_threshold=near_threshold, shard_size=shard_size), progress=progress)
+    _print_and_report(manifest, out, report, time.perf_counter() - started)
+
+
+def _print_and_report(manifest: dict, out: Path, report: Path | None, seconds: float) -> None:
+    """The counts table (per source + total), skipped inputs, this run's speed; with `report`, the same as JSON
+    + a markdown table there (e.g. results/), so the numbers are kept beside the others."""
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from bbt.corpus.ingest import COUNTERS, manifest_totals
+
+    rows = [(name, [counts.get(k, 0) for k in COUNTERS]) for name, counts in manifest["counts"].items()]
+    rows.append(("total", list(manifest_totals(manifest).values())))
     table = Table("source", *COUNTERS)
-    for name, counts in manifest["counts"].items():
-        table.add_row(name, *(f"{counts.get(k, 0):,}" for k in COUNTERS))
-    table.add_row("total", *(f"{v:,}" for v in manifest_totals(manifest).values()))
+    for name, values in rows:
+        table.add_row(name, *(f"{v:,}" for v in values))
     console = Console()
     console.print(table)
+    for p in manifest["problems"][-10:]:
+        console.print(f"[yellow]skipped[/] {p['file']}" + (f":{p['line']}" if p["line"] else "") + f" — {p['reason']}",
+                      highlight=False)
+    runs = manifest.get("runs", [])
     size = sum(p.stat().st_size for p in out.glob("shard-*.parquet"))
-    console.print(f"{len(manifest['shards'])} shards, {size / 1e6:.1f} MB in {out} "
-                  f"({time.perf_counter() - started:.1f} s); manifest: {out / 'manifest.json'}", highlight=False)
+    line = (f"{len(manifest['shards'])} shards, {size / 1e6:.1f} MB in {out} ({seconds:.1f} s)"
+            + (f"; last ingest call: {runs[-1]['input_bytes'] / 1e6:.2f} MB of input in {runs[-1]['seconds']} s"
+               + (f" = {runs[-1]['mb_per_s']} MB/s" if runs[-1]["mb_per_s"] else "") if runs else ""))
+    console.print(line, highlight=False)
+    if report is None:
+        return
+    report.parent.mkdir(parents=True, exist_ok=True)
+    summary = {"out": str(out), "seconds": round(seconds, 1), "shards": len(manifest["shards"]),
+               "shard_mb": round(size / 1e6, 2), "counts": dict(manifest["counts"]), "runs": runs,
+               "problems": len(manifest["problems"])}
+    report.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    md = ["| source | " + " | ".join(COUNTERS) + " |", "|---|" + "---|" * len(COUNTERS)]
+    md += [f"| {name} | " + " | ".join(f"{v:,}" for v in values) + " |" for name, values in rows]
+    report.with_suffix(".md").write_text(f"# Corpus `{out}`\n\n{line}\n\n" + "\n".join(md) + "\n", encoding="utf-8")
