@@ -34,3 +34,30 @@ def api(
     r = run_api_bench(root, resolve_data_dir(data_dir), out,
                       ApiBenchConfig(seconds_load=load_seconds, fuzz=fuzz, fuzz_examples=fuzz_examples), console)
     console.print(out.with_suffix(".md").read_text(encoding="utf-8"))
+
+
+@bench_app.command("pretrain-throughput")
+def pretrain_throughput(
+    corpus: Path = typer.Option(..., help="Corpus directory (Parquet shards) the pipeline streams from."),
+    tokenizer: str = typer.Option(..., help="Tokenizer dir (sets the vocabulary size of both loops)."),
+    preset: str = typer.Option("mini", help="Model shape."),
+    batch_size: int = typer.Option(32, help="Sequences per step."),
+    input_len: int = typer.Option(256, help="Encoder tokens per sequence."),
+    steps: int = typer.Option(20, help="Timed steps per run."),
+    warmup: int = typer.Option(3, help="Untimed steps at the start of each run."),
+    repeats: int = typer.Option(2, help="Alternating runs of each loop (the median is reported)."),
+    threads: int = typer.Option(0, help="torch threads (0 = torch default)."),
+    out: Path = typer.Option(Path("results/pretrain_throughput.json"), help="JSON result; a .md beside it."),
+) -> None:
+    """tokens/s of `bbt pretrain` vs a bare `transformers` T5 loop of the same shape and batch."""
+    import json
+
+    from rich.console import Console
+
+    from bbt.bench.pretrain_throughput import markdown, run
+
+    res = run(corpus, tokenizer, preset, batch_size, input_len, steps, warmup, repeats, threads or None)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
+    out.with_suffix(".md").write_text(markdown(res), encoding="utf-8")
+    Console().print(markdown(res))

@@ -113,3 +113,32 @@ def _print_and_report(manifest: dict, out: Path, report: Path | None, seconds: f
     md = ["| source | " + " | ".join(COUNTERS) + " |", "|---|" + "---|" * len(COUNTERS)]
     md += [f"| {name} | " + " | ".join(f"{v:,}" for v in values) + " |" for name, values in rows]
     report.with_suffix(".md").write_text(f"# Corpus `{out}`\n\n{line}\n\n" + "\n".join(md) + "\n", encoding="utf-8")
+
+
+@corpus_app.command("weights")
+def weights_command(
+    corpus: Path = typer.Argument(..., help="Corpus directory (Parquet shards)."),
+    data_dir: Path = typer.Option(None, help="Data directory holding fincuge/ (the downstream train texts)."),
+    temperature: float = typer.Option(0.1, help="softmax(similarity / temperature) gives the weights."),
+    per_source: int = typer.Option(2000, help="Documents sampled per source for its TF-IDF centroid."),
+    per_task: int = typer.Option(300, help="FinCUGE train texts sampled per task for the downstream centroid."),
+    seed: int = typer.Option(0, help="Sampling seed."),
+    report: Path = typer.Option(None, "--report", help="Write the table as JSON (+ .md); `bbt pretrain --weights` "
+                                                       "reads this file."),
+) -> None:
+    """Per source: size, size-proportional weight, similarity to the FinCUGE train texts, similarity weight."""
+    import json
+
+    from rich.console import Console
+
+    from bbt.pretrain.weights import weights_markdown, weights_table
+    from bbt.settings import resolve_data_dir
+
+    table = weights_table(corpus, resolve_data_dir(data_dir), temperature=temperature, per_source=per_source,
+                          seed=seed, per_task=per_task)
+    md = weights_markdown(table)
+    Console().print(md)
+    if report is not None:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(json.dumps(table, ensure_ascii=False, indent=2), encoding="utf-8")
+        report.with_suffix(".md").write_text(md, encoding="utf-8")

@@ -13,11 +13,13 @@ from bbt.cli.bundle import bundle_app
 from bbt.cli.corpus import corpus_app
 from bbt.cli.data import data_app
 from bbt.cli.eval import eval_app
+from bbt.cli.experiment import experiment_app
 from bbt.cli.extract import extract_app
 from bbt.cli.finetune import finetune_command
 from bbt.cli.keys import keys_app
 from bbt.cli.kg import kg_app
 from bbt.cli.ner import ner_app
+from bbt.cli.pretrain import pretrain_command
 from bbt.cli.serve import serve_command
 from bbt.cli.tokenizer import tokenizer_app
 from bbt.cli.train import train_app
@@ -32,6 +34,7 @@ app.add_typer(tokenizer_app, name="tokenizer", help="SentencePiece tokenizers fo
 app.add_typer(eval_app, name="eval", help="Evaluation harnesses (FinCUGE).")
 app.add_typer(train_app, name="train", help="Classical baselines.")
 app.command("finetune")(finetune_command)
+app.command("pretrain")(pretrain_command)
 app.add_typer(bundle_app, name="bundle", help="The model bundle behind the API: build, show.")
 app.add_typer(kg_app, name="kg", help="Company knowledge graph (SQLite): build, show, search.")
 app.add_typer(ner_app, name="ner", help="Named entities (weak-label NER): train, tag.")
@@ -39,7 +42,8 @@ app.add_typer(extract_app, name="extract", help="Event, causal and announcement 
 app.add_typer(corpus_app, name="corpus", help="Pre-training corpus: ingest, clean, dedup into Parquet shards.")
 app.add_typer(keys_app, name="keys", help="API keys of the service: create, list, revoke.")
 app.command("serve")(serve_command)
-app.add_typer(bench_app, name="bench", help="Service benchmarks: bbt bench api.")
+app.add_typer(bench_app, name="bench", help="Benchmarks: the API service, pre-training throughput.")
+app.add_typer(experiment_app, name="experiment", help="Experiments: the pre-training ablation.")
 
 err_console = Console(stderr=True)
 

@@ -1,0 +1,58 @@
+"""`bbt experiment ...`: multi-stage experiments that write one result table (bbt.pretrain.ablation)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+experiment_app = typer.Typer(no_args_is_help=True)
+
+
+@experiment_app.callback()
+def _experiment() -> None:
+    """Experiments that chain pre-training, fine-tuning and evaluation."""
+
+
+@experiment_app.command("pretrain-ablation")
+def pretrain_ablation(
+    out: Path = typer.Option(Path("runs/pretrain_ablation"), help="Working directory (every stage cached here)."),
+    report: Path = typer.Option(Path("results/pretrain_ablation.json"), help="Result JSON; a .md table beside it."),
+    data_dir: Path = typer.Option(None, help="Data directory (default: BBT_DATA_DIR or ../shared/data)."),
+    tokenizer: Path = typer.Option(None, help="Tokenizer dir (default: train one into OUT/tokenizer)."),
+    corpus: Path = typer.Option(None, help="Corpus dir (default: `bbt corpus build-shared` into OUT/corpus)."),
+    preset: str = typer.Option("mini", help="Model size."),
+    pretrain_steps: int = typer.Option(500, help="Pre-training steps per pre-trained arm."),
+    finetune_steps: int = typer.Option(1000, help="Fine-tuning steps per arm and seed."),
+    batch_size: int = typer.Option(32, help="Batch size of both stages."),
+    input_len: int = typer.Option(256, help="Pre-training sequence length (encoder tokens)."),
+    seeds: str = typer.Option("0", help="Comma-separated fine-tuning seeds."),
+    arms: str = typer.Option("all", help="all, or comma-separated: scratch, pretrained, pretrained_ss, "
+                                          "pretrained_ss_sp."),
+    temperature: float = typer.Option(0.1, help="Similarity-weight temperature."),
+    eval_limit: int = typer.Option(None, help="Eval rows per task (default: the full eval split)."),
+    threads: int = typer.Option(0, help="torch threads (0 = torch default)."),
+) -> None:
+    """(a) scratch, (b) pre-trained, (c) + similarity-weighted sampling, (d) + Source Prompt; FinCUGE eval."""
+    import json
+
+    from rich.console import Console
+
+    from bbt.pretrain.ablation import ARMS, AblationConfig, ablation_markdown, run_ablation
+    from bbt.settings import resolve_data_dir
+
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    arm_list = tuple(ARMS) if arms.strip() == "all" else tuple(a.strip() for a in arms.split(",") if a.strip())
+    cfg = AblationConfig(preset=preset, pretrain_steps=pretrain_steps, finetune_steps=finetune_steps,
+                         batch_size=batch_size, input_len=input_len, temperature=temperature,
+                         seeds=tuple(int(s) for s in seeds.split(",")), arms=arm_list, eval_limit=eval_limit)
+    console = Console()
+    res = run_ablation(cfg, resolve_data_dir(data_dir), out, tokenizer=tokenizer, corpus=corpus, console=console)
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(json.dumps(res, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    md = ablation_markdown(res)
+    report.with_suffix(".md").write_text(md, encoding="utf-8")
+    console.print(md)

@@ -1,0 +1,1 @@
+"""T5 pre-training pipeline: corpus streaming, source weighting, joint text + series examples."""

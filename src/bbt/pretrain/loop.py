@@ -1,0 +1,187 @@
+"""`bbt pretrain`: span-corruption pre-training of BBTModel on a corpus (+ knowledge masking, + text/series).
+
+The same Accelerate loop shape as fine-tuning: CPU fp32, one GPU bf16, several GPUs or nodes through
+`accelerate launch --config_file configs/accelerate/*.yaml` (DDP, DeepSpeed ZeRO-2/3). Layout of --out:
+    final/       the pre-trained weights + tokenizer (what `bbt finetune --init` reads)
+    last/        the latest checkpoint + Accelerate state (optimizer, scheduler, RNGs) + data-stream state
+    log.jsonl    loss (per objective), learning rate, tokens/s
+Checkpoints go to a temporary directory and are renamed, so a kill -9 never leaves a half one, and `--resume`
+continues with exactly the batches and losses an uninterrupted run would have had.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from bbt.errors import BBTError
+
+
+@dataclass
+class PretrainConfig:
+    preset: str = "mini"
+    tokenizer: str | None = None  # tokenizer dir (required unless --init has one)
+    init: str | None = None  # continue from a BBT / T5 checkpoint instead of a fresh model
+    weights: str | None = None  # sampling weights: None/"size" = size-proportional, or a JSON file
+    source_prompt: bool = True  # 【新闻】-style tag before every document
+    input_len: int = 256  # encoder tokens per packed sequence
+    noise_density: float = 0.15
+    mean_span: float = 3.0
+    knowledge_rate: float = 0.0  # share of batches that are knowledge-triple masking (needs the shared KG)
+    joint_rate: float = 0.0  # share of batches that are news + price window -> next open (needs shared data)
+    batch_size: int = 32
+    grad_accum: int = 1
+    lr: float = 2e-3  # why: AdamW on a small T5 from scratch; warmup + cosine decay to 0
+    weight_decay: float = 0.01
+    warmup_steps: int = 100
+    steps: int = 1000
+    time_budget_s: float | None = None  # why: equal compute per ablation arm; stops at the first step past it
+    dropout: float = 0.0  # why: T5 v1.1 pre-trains without dropout (the saved config keeps the preset's rate)
+    log_every: int = 10
+    save_every: int = 200
+    seed: int = 0
+    mixed_precision: str = "auto"
+    stop_at: int | None = None  # simulate a crash right after this step's checkpoint (resume tests)
+
+
+def _mixed_precision(setting: str) -> str:
+    if setting != "auto":
+        return setting
+    return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "no"
+
+
+def build_model(cfg: PretrainConfig):
+    from bbt.model.checkpoint import load_model
+    from bbt.model.config import preset_config
+    from bbt.model.modeling import BBTModel
+    from bbt.text.tokenizer import load_tokenizer
+
+    if cfg.init:
+        model, tok, _ = load_model(cfg.init)
+        tok = load_tokenizer(cfg.tokenizer) if cfg.tokenizer else tok
+        if tok is None:
+            raise BBTError(f"{cfg.init} has no tokenizer; pass --tokenizer DIR")
+        return model, tok
+    if not cfg.tokenizer:
+        raise BBTError("pre-training from scratch needs --tokenizer DIR (train one with `bbt tokenizer train`)")
+    tok = load_tokenizer(cfg.tokenizer)
+    return BBTModel(preset_config(cfg.preset, vocab_size=len(tok))), tok
+
+
+def _set_dropout(model: torch.nn.Module, p: float) -> None:
+    for m in model.modules():
+        if isinstance(m, torch.nn.Dropout):
+            m.p = p
+
+
+def pretrain(cfg: PretrainConfig, corpus: Path, out: Path, data_dir: Path | None = None, resume: bool = False,
+             console=None) -> dict:
+    from accelerate import Accelerator
+    from accelerate.utils import set_seed
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from transformers import get_cosine_schedule_with_warmup
+
+    from bbt.model.checkpoint import save_pretrained
+    from bbt.pretrain.data import PretrainData
+
+    out, last = Path(out), Path(out) / "last"
+    if resume and not (last / "trainer_state.json").is_file():
+        raise BBTError(f"--resume: no checkpoint in {last}")
+    out.mkdir(parents=True, exist_ok=True)
+    acc = Accelerator(mixed_precision=_mixed_precision(cfg.mixed_precision), gradient_accumulation_steps=cfg.grad_accum)
+    set_seed(cfg.seed)
+    model, tok = build_model(cfg)
+    _set_dropout(model, cfg.dropout)
+    data = PretrainData(cfg, Path(corpus), tok, data_dir, seed=cfg.seed + 7919 * acc.process_index,
+                        cache_dir=out)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    sched = get_cosine_schedule_with_warmup(opt, cfg.warmup_steps, cfg.steps)
+    model, opt, sched = acc.prepare(model, opt, sched)
+
+    state = {"step": 0, "seconds": 0.0, "tokens": 0, "config": dataclasses.asdict(cfg)}
+    if resume:
+        acc.load_state(str(last / "accelerate"))
+        saved = json.loads((last / "trainer_state.json").read_text(encoding="utf-8"))
+        state.update({k: v for k, v in saved.items() if k not in ("data", "config")})
+        data.load_state(saved["data"])
+    log = (out / "log.jsonl").open("a", encoding="utf-8")
+
+    def write_log(rec: dict) -> None:
+        if acc.is_main_process:
+            log.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            log.flush()
+
+    def save(directory: Path, with_state: bool) -> None:
+        net = acc.unwrap_model(model)
+        _set_dropout(net, net.config.t5.dropout_rate)  # the saved model is the fine-tuning starting point
+        tmp = out / ".last.tmp"
+        if with_state:
+            if acc.is_main_process:
+                shutil.rmtree(tmp, ignore_errors=True)
+            acc.wait_for_everyone()
+            acc.save_state(str(tmp / "accelerate"), safe_serialization=False)
+        if acc.is_main_process:
+            def extras(d: Path) -> None:
+                if with_state:
+                    shutil.move(str(tmp / "accelerate"), str(d / "accelerate"))
+                    (d / "trainer_state.json").write_text(json.dumps({**state, "data": data.state()}), "utf-8")
+            save_pretrained(net, directory, tok, extra={"pretrain": state}, also=extras)
+            shutil.rmtree(tmp, ignore_errors=True)
+        _set_dropout(net, cfg.dropout)
+        acc.wait_for_everyone()
+
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+               TextColumn("loss {task.fields[loss]:.3f}  {task.fields[tps]:,.0f} tok/s"), TimeElapsedColumn(),
+               TimeRemainingColumn())
+    t_start, t_prev = time.perf_counter(), state["seconds"]
+    model.train()
+    window: dict[str, list[float]] = {}
+    t_window, tok_window = time.perf_counter(), 0
+    with Progress(*columns, console=console, disable=not acc.is_main_process) as progress:
+        bar = progress.add_task("pretrain", total=cfg.steps, completed=state["step"], loss=float("nan"), tps=0.0)
+        while state["step"] < cfg.steps:
+            for _ in range(cfg.grad_accum):
+                kind, batch = data.batch(cfg.batch_size)
+                batch = {k: torch.as_tensor(v).to(acc.device) for k, v in batch.items()}
+                with acc.accumulate(model):
+                    loss = model(**batch).loss
+                    acc.backward(loss)
+                    if acc.sync_gradients:
+                        acc.clip_grad_norm_(model.parameters(), 1.0)
+                    opt.step()
+                    sched.step()
+                    opt.zero_grad(set_to_none=True)
+                window.setdefault(kind, []).append(float(loss.detach()))
+                n_tok = sum(int(v.numel()) for k, v in batch.items() if k in ("input_ids", "labels"))
+                state["tokens"] += n_tok
+                tok_window += n_tok
+            state["step"] += 1
+            state["seconds"] = t_prev + time.perf_counter() - t_start
+            step = state["step"]
+            if step % cfg.log_every == 0 or step == cfg.steps:
+                now = time.perf_counter()
+                tps = tok_window / max(now - t_window, 1e-9)
+                write_log({"step": step, **{f"loss_{k}": float(np.mean(v)) for k, v in window.items()},
+                           "lr": sched.get_last_lr()[0], "tokens": state["tokens"], "tokens_per_s": round(tps, 1),
+                           "seconds": round(state["seconds"], 1)})
+                progress.update(bar, loss=float(np.mean(window.get("text") or sum(window.values(), []))), tps=tps)
+                window, t_window, tok_window = {}, now, 0
+            progress.update(bar, completed=step)
+            out_of_time = cfg.time_budget_s is not None and state["seconds"] >= cfg.time_budget_s
+            at_end = step == cfg.steps or out_of_time
+            if at_end or step % cfg.save_every == 0 or step == cfg.stop_at:
+                save(last, with_state=True)
+            if at_end or step == cfg.stop_at:
+                break
+    if state["step"] != cfg.stop_at or state["step"] == cfg.steps:
+        save(out / "final", with_state=False)
+    log.close()
+    return {"steps": state["step"], "tokens": state["tokens"], "seconds": state["seconds"],
+            "tokens_by_source": data.state()["text"]["tokens_by_source"], "out": str(out)}
