@@ -5,7 +5,8 @@ target_len decoder tokens), AdamW and gradient clipping, dropout off:
     bare      `transformers.T5ForConditionalGeneration` on random token ids, a plain PyTorch loop
     pipeline  `bbt pretrain` itself: corpus stream (shard reading, tokenising, Source Prompt, packing, span
               corruption), BBTModel, Accelerate, logging; its per-step log gives the tokens/s
-The first `warmup` steps of each run are not timed; the runs alternate (bare, pipeline, bare, ...) so a slow
+Both flush denormal floats to zero (HF's untied LM head starts with std 1, whose tiny softmax tails
+make a bare loop about 2x slower on CPU otherwise). The first `warmup` steps of each run are not timed; the runs alternate (bare, pipeline, bare, ...) so a slow
 moment of the machine hits both, and the median over repeats is reported.
 """
 
@@ -28,6 +29,7 @@ def bare_t5_tokens_per_s(preset: str, vocab: int, batch: int, input_len: int, ta
     from bbt.model.config import preset_config
 
     torch.manual_seed(seed)
+    torch.set_flush_denormal(True)  # as the pipeline does on CPU (else HF's std-1 LM-head init makes it 2x slower)
     t5cfg = preset_config(preset, vocab_size=vocab).t5
     t5cfg.dropout_rate = 0.0
     model = T5ForConditionalGeneration(t5cfg).train()
