@@ -135,8 +135,7 @@ class CorpusStream:
 
     def example(self) -> tuple[np.ndarray, np.ndarray]:
         k = int(self.rng.choice(len(self.sources), p=self.weights))
-        # raw_len - 1: the corrupted input gets its own </s>
-        raw = np.asarray(self.sources[k].take(self.raw_len - 1), dtype=np.int64)
+        raw = np.asarray(self.sources[k].take(self.raw_len), dtype=np.int64)  # corrupted: input_len incl. </s>
         self.tokens_by_source[self.names[k]] += len(raw)
         return corrupt_sequence(raw, self.rng, self.sentinels, self.eos, self.cfg.noise_density, self.cfg.mean_span)
 
