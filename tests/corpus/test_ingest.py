@@ -117,3 +117,26 @@ def test_cli_ingest_prints_table(tmp_path, news):
                                         str(tmp_path / "out"), "--no-progress", "--min-chars", "10"])
     assert r.exit_code == 0, r.output
     assert "kept" in r.output and "news" in r.output
+
+
+def test_worker_processes_give_the_same_corpus(tmp_path, news, forum):
+    src = tmp_path / "a.jsonl"
+    texts = news + forum + news[:3] + [news[4] + "。"]  # exact and near duplicates across batches
+    src.write_text("\n".join(json.dumps({"text": t}, ensure_ascii=False) for t in texts) + "\n{broken\n",
+                   encoding="utf-8")
+    import importlib
+
+    ing = importlib.import_module("bbt.corpus.ingest")  # the module (bbt.corpus.ingest is also the function)
+    old, ing.BATCH_DOCS = ing.BATCH_DOCS, 5  # several batches in flight
+    try:
+        runs = {}
+        for workers in (1, 2):
+            c = cfg()
+            c.workers = workers
+            m = ingest([src], tmp_path / f"w{workers}", c, progress=False)
+            runs[workers] = (m["counts"], load(tmp_path / f"w{workers}")[["text", "hash", "minhash"]])
+    finally:
+        ing.BATCH_DOCS = old
+    assert runs[1][0] == runs[2][0] and runs[1][0]["news"]["corrupt"] == 1
+    assert runs[1][0]["news"]["exact_dupes"] >= 3 and runs[1][0]["news"]["near_dupes"] >= 1
+    assert runs[1][1].equals(runs[2][1])

@@ -85,3 +85,38 @@ def test_cli_pretrain_and_weights(small_corpus, tokenizer_dir, data_dir, tmp_pat
                             "--input-len", "32", "--weights", str(report), "--no-source-prompt"])
     assert r.exit_code == 0, r.output
     assert "2 steps" in r.output and (tmp_path / "run" / "final" / "model.safetensors").is_file()
+
+
+def test_kill_9_then_resume_gives_the_same_loss_curve(small_corpus, tokenizer_dir, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    settings = dict(steps=30, batch_size=8, input_len=128, save_every=5)
+    pretrain(cfg(tokenizer_dir, **settings), small_corpus, tmp_path / "full")
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "bbt.cli.main", "pretrain", "--corpus", str(small_corpus), "--tokenizer",
+           str(tokenizer_dir), "--out", str(out), "--preset", "tiny", "--steps", "30", "--batch-size", "8",
+           "--input-len", "128", "--save-every", "5", "--log-every", "1", "--warmup", "2", "--seed", "1",
+           "--mixed-precision", "no"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    state = out / "last" / "trainer_state.json"
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        try:
+            if json.loads(state.read_text())["step"] >= 10:
+                break
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    assert proc.wait() == -signal.SIGKILL, "the run finished before it could be killed"
+    assert not (out / "final").exists()
+    r = subprocess.run(cmd + ["--resume"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    a, b = losses(tmp_path / "full"), losses(out)
+    assert sorted(b) == list(range(1, 31))
+    assert [a[s]["loss_text"] for s in range(1, 31)] == pytest.approx([b[s]["loss_text"] for s in range(1, 31)],
+                                                                        rel=1e-4)

@@ -32,6 +32,7 @@ def ingest_command(
     min_cjk: float = typer.Option(0.3, "--min-cjk", help="Drop documents whose CJK share is below this."),
     near_threshold: float = typer.Option(0.8, "--near-threshold", help="MinHash Jaccard for near duplicates."),
     shard_size: int = typer.Option(10_000, "--shard-size", help="Documents per Parquet shard."),
+    workers: int = typer.Option(0, "--workers", help="Processes for cleaning + MinHash (0 = min(2, CPUs))."),
     progress: bool = typer.Option(True, help="Show a progress bar."),
     report: Path = typer.Option(None, "--report", help="Also write the counts and speed as JSON (+ .md) here."),
 ) -> None:
@@ -45,6 +46,8 @@ def ingest_command(
                          per_line=per_line, encoding=encoding),
         clean=CleanConfig(min_chars=min_chars, max_chars=max_chars, min_cjk=min_cjk),
         near_threshold=near_threshold, shard_size=shard_size)
+    if workers:
+        cfg.workers = workers
     started = time.perf_counter()
     manifest = ingest(src, out, cfg, progress=progress)
     _print_and_report(manifest, out, report, time.perf_counter() - started)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -39,6 +40,7 @@ class IngestConfig:
     clean: CleanConfig = field(default_factory=CleanConfig)
     near_threshold: float = 0.8
     shard_size: int = 10_000
+    workers: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))  # processes for cleaning + MinHash
 
 
 def _atomic_write(path: Path, write) -> None:
@@ -89,6 +91,68 @@ class _Writer:
         _atomic_write(self.manifest_path, lambda t: t.write_text(text, encoding="utf-8"))
 
 
+BATCH_DOCS = 128
+
+
+def _batches(paths: list[Path], cfg: IngestConfig) -> Iterator[tuple[str, object]]:
+    """("docs", (docs, clean config)) batches in file order, then ("end", (path, problems)) per file."""
+    for path in paths:
+        problems: list[Problem] = []
+        docs: list = []
+        for doc in read_file(path, cfg.read, problems):
+            docs.append(doc)
+            if len(docs) == BATCH_DOCS:
+                yield "docs", (docs, cfg.clean)
+                docs = []
+        if docs:
+            yield "docs", (docs, cfg.clean)
+        yield "end", (path, problems)
+
+
+_DEDUPER: Deduper | None = None
+
+
+def _prepare(item: tuple[str, object]) -> tuple[str, object]:
+    """In a worker: clean each doc, and key + MinHash signature the ones that pass the filters."""
+    global _DEDUPER
+    kind, payload = item
+    if kind == "end":
+        return item
+    if _DEDUPER is None:
+        _DEDUPER = Deduper()  # only its fixed permutations are used
+    docs, clean = payload
+    out = []
+    for doc in docs:
+        text, reason = filter_reason(doc.text, clean)
+        key = sig = None
+        if reason is None:
+            key, sig = exact_key(text), _DEDUPER.signature(text)
+        out.append((doc, text, reason, key, sig))
+    return "docs", out
+
+
+class _Serial:
+    """The pool interface without processes (workers=1, or where fork is unavailable)."""
+
+    def imap(self, fn, items):
+        return map(fn, items)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _pool(workers: int):
+    import multiprocessing as mp
+
+    if workers <= 1 or "fork" not in mp.get_all_start_methods():
+        return _Serial()
+    # why fork: workers start in milliseconds with the modules already imported
+    return mp.get_context("fork").Pool(workers)
+
+
 def ingest(srcs: list[Path], out: Path, cfg: IngestConfig | None = None, *, progress: bool = True) -> dict:
     """Ingest `srcs` (files or directories) into `out`; returns the manifest."""
     cfg = cfg or IngestConfig()
@@ -110,15 +174,21 @@ def ingest(srcs: list[Path], out: Path, cfg: IngestConfig | None = None, *, prog
     todo = [p for p in files if writer.manifest["files"].get(str(p.resolve())) != _file_stamp(p)]
     t0, n_bytes = time.perf_counter(), sum(p.stat().st_size for p in todo)
     with Progress(TextColumn("ingest"), BarColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
-                  disable=not progress) as bar:
-        task = bar.add_task("ingest", total=sum(p.stat().st_size for p in todo))
-        for path in todo:
-            problems: list[Problem] = []
-            for doc in read_file(path, cfg.read, problems):
+                  disable=not progress) as bar, _pool(cfg.workers) as pool:
+        task = bar.add_task("ingest", total=n_bytes)
+        # why: cleaning + MinHash signatures (~2/3 of the time) run in worker processes, batch by batch and in
+        # order; the keep/drop decisions stay here, sequential, so the output is the same for any worker count
+        for kind, payload in pool.imap(_prepare, _batches(todo, cfg)):
+            if kind == "end":
+                path, problems = payload
+                counts["corrupt"] += len(problems)
+                writer.manifest["problems"] += [asdict(p) for p in problems]
+                writer.pending[str(path.resolve())] = _file_stamp(path)
+                bar.advance(task, path.stat().st_size)
+                continue
+            for doc, text, reason, key, sig in payload:
                 counts["read"] += 1
-                text, reason = filter_reason(doc.text, cfg.clean)
                 if reason is None:
-                    key, sig = exact_key(text), deduper.signature(text)
                     reason = deduper.check(key, sig)
                 if reason is not None:
                     counts[reason] += 1
@@ -126,10 +196,6 @@ def ingest(srcs: list[Path], out: Path, cfg: IngestConfig | None = None, *, prog
                 deduper.add(key, sig)
                 counts["kept"] += 1
                 writer.add({**asdict(doc), "text": text, "hash": key, "minhash": sig.astype("<u4").tobytes()})
-            counts["corrupt"] += len(problems)
-            writer.manifest["problems"] += [asdict(p) for p in problems]
-            writer.pending[str(path.resolve())] = _file_stamp(path)
-            bar.advance(task, path.stat().st_size)
     seconds = time.perf_counter() - t0
     # why: the speed of each run is part of the record (the issue's target is MB/s of input with dedup on)
     writer.manifest.setdefault("runs", []).append({
