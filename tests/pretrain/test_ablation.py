@@ -5,6 +5,7 @@ import json
 from typer.testing import CliRunner
 
 from bbt.cli.main import app
+from bbt.errors import BBTError
 
 
 def test_ablation_writes_the_keyed_table_and_caches_stages(small_corpus, tokenizer_dir, data_dir, tmp_path):
@@ -28,6 +29,9 @@ def test_ablation_writes_the_keyed_table_and_caches_stages(small_corpus, tokeniz
     assert r.exit_code == 0, r.output
     again = json.loads(report.read_text())
     assert again["scratch"] == res["scratch"] and again["protocol"]["stage_seconds"] == {}
+    # other settings must not reuse these stages
+    r = CliRunner().invoke(app, [a if a != "4" else "8" for a in args])
+    assert isinstance(r.exception, BBTError) and "batch_size" in str(r.exception)
 
 
 def test_throughput_bench_reports_both_loops(small_corpus, tokenizer_dir):

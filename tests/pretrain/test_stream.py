@@ -100,3 +100,11 @@ def test_load_weights(small_corpus, tmp_path):
     (tmp_path / "bad.json").write_text("{")
     with pytest.raises(BBTError, match="bad.json"):
         load_weights(tmp_path / "bad.json", small_corpus)
+
+
+def test_bad_weight_files_are_named(small_corpus, tmp_path):
+    for name, content in (("list.json", "[1, 2]"), ("nosim.json", '{"sources": {"news": {"chars": 3}}}'),
+                          ("neg.json", '{"news": -1, "forum": 1}')):
+        (tmp_path / name).write_text(content)
+        with pytest.raises(BBTError, match=name):
+            load_weights(tmp_path / name, small_corpus)

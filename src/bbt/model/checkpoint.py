@@ -40,9 +40,9 @@ class LoadReport:
     text_only: bool = False  # a plain T5 checkpoint (no "bbt" section)
 
 
-def _export_state(model: BBTModel) -> dict[str, torch.Tensor]:
+def _export_state(model: BBTModel, state_dict: dict | None = None) -> dict[str, torch.Tensor]:
     out = {}
-    for name, tensor in model.state_dict().items():
+    for name, tensor in (state_dict if state_dict is not None else model.state_dict()).items():
         key = name.removeprefix("t5.")
         if key in TIED_TO_SHARED:  # the same matrix as shared.weight
             continue
@@ -50,23 +50,37 @@ def _export_state(model: BBTModel) -> dict[str, torch.Tensor]:
     return out
 
 
+def old_checkpoint(directory: str | Path) -> Path:
+    return Path(directory).with_name(Path(directory).name + ".old")
+
+
+def recover_checkpoint(directory: str | Path) -> bool:
+    """After a kill between save_pretrained's two renames only DIR.old exists: put it back. True if DIR exists."""
+    directory = Path(directory)
+    old = old_checkpoint(directory)
+    if not directory.exists() and old.is_dir():
+        os.replace(old, directory)
+    return directory.exists()
+
+
 def save_pretrained(model: BBTModel, directory: str | Path, tokenizer=None, extra: dict | None = None,
-                    also: Callable[[Path], None] | None = None) -> Path:
+                    also: Callable[[Path], None] | None = None, state_dict: dict | None = None) -> Path:
     """Write the checkpoint atomically: into a temporary sibling directory, then renamed over `directory`.
-    `extra` is written as bbt_state.json; `also(tmp_dir)` may add files (e.g. optimizer state) before the rename."""
+    `extra` is written as bbt_state.json; `also(tmp_dir)` may add files (e.g. optimizer state) before the rename;
+    `state_dict` replaces model.state_dict() (DeepSpeed ZeRO-3: the gathered `accelerator.get_state_dict`)."""
     directory = Path(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
     try:
         model.config.save(tmp)
-        save_file(_export_state(model), str(tmp / WEIGHTS_NAME), metadata={"format": "pt"})
+        save_file(_export_state(model, state_dict), str(tmp / WEIGHTS_NAME), metadata={"format": "pt"})
         if tokenizer is not None:
             tokenizer.save_pretrained(str(tmp))
         if extra:
             (tmp / "bbt_state.json").write_text(json.dumps(extra, indent=2, ensure_ascii=False), encoding="utf-8")
         if also is not None:
             also(tmp)
-        old = directory.with_name(directory.name + ".old")
+        old = old_checkpoint(directory)
         if directory.exists():
             shutil.rmtree(old, ignore_errors=True)
             os.replace(directory, old)

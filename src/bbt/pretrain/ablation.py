@@ -52,6 +52,19 @@ class AblationConfig:
     extra: dict = field(default_factory=dict)
 
 
+def _check_settings(out: Path, settings: dict) -> None:
+    """Cached stages are only valid for the settings that made them (seeds and arms may be added freely)."""
+    path = out / "settings.json"
+    if path.is_file():
+        before = json.loads(path.read_text(encoding="utf-8"))
+        changed = sorted(k for k in set(before) | set(settings) if before.get(k) != settings.get(k))
+        if changed:
+            raise BBTError(f"{out} holds stages made with other settings ({', '.join(changed)}: "
+                           f"{ {k: before.get(k) for k in changed} }); use another --out or delete it")
+    else:
+        path.write_text(json.dumps(settings, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
 def _done(path: Path) -> bool:
     return path.is_file()
 
@@ -113,6 +126,8 @@ def run_ablation(cfg: AblationConfig, data_dir: Path, out: Path, tokenizer: Path
     t0 = time.perf_counter()
     tok = _tokenizer(tokenizer, data_dir, out, console)
     corpus = _corpus(corpus, data_dir, out, console)
+    _check_settings(out, {**{k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("seeds", "arms")},
+                          "tokenizer": str(Path(tok).resolve()), "corpus": str(Path(corpus).resolve())})
     weights_path = out / "weights.json"
     if not _done(weights_path):
         table = weights_table(corpus, data_dir, temperature=cfg.temperature)

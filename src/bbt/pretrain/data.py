@@ -43,12 +43,26 @@ class KnowledgeBatches:
         kg = cache / "kg.sqlite"
         if not kg.is_file():
             build_kg(data_dir, kg, progress=False)
-        self.pairs = mine(corpus_texts(corpus_dir), TripleIndex(load_triples(kg)))
+        self.tok, self.cfg = tok, stream_cfg
+        self.sentinels = sentinel_ids(tok)
+        # why: a pair whose elements cannot be masked, or whose triple alone overflows input_len, would fail at
+        # a random step hours into a run; such pairs are dropped here, once
+        probe = np.random.default_rng(0)
+        mined = mine(corpus_texts(corpus_dir), TripleIndex(load_triples(kg)))
+        self.pairs = [p for p in mined if self._usable(p, probe)]
         if not self.pairs:
             raise BBTError(f"no corpus sentence in {corpus_dir} mentions both ends of a knowledge triple; "
                            "set --knowledge-rate 0")
-        self.tok, self.cfg = tok, stream_cfg
-        self.sentinels = sentinel_ids(tok)
+
+    def _usable(self, pair, rng) -> bool:
+        from bbt.pretrain.knowledge import triple_example
+
+        try:
+            triple_example(*pair, self.tok, rng, self.sentinels, self.tok.eos_token_id, self.cfg.noise_density,
+                           self.cfg.mean_span, self.cfg.input_len)
+            return True
+        except BBTError:
+            return False
 
     def batch(self, size: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         from bbt.pretrain.knowledge import triple_example
@@ -101,7 +115,7 @@ class PretrainData:
             self.other["knowledge"] = KnowledgeBatches(corpus_dir, data_dir, tok, stream_cfg, Path(cache_dir))
         if "joint" in self.kinds:
             self.other["joint"] = JointBatches(data_dir, tok, cfg.input_len, cfg.source_prompt)
-        self.rng = np.random.default_rng([seed, 1])
+        self.rng = np.random.default_rng([seed, 0xB47C4])  # why the salt: [seed, k] seeds the sources' shard orders
 
     def batch(self, size: int) -> tuple[str, dict[str, np.ndarray]]:
         kind = self.kinds[int(self.rng.choice(len(self.kinds), p=self.p))] if len(self.kinds) > 1 else "text"

@@ -75,6 +75,12 @@ def build_model(cfg: PretrainConfig):
     return BBTModel(preset_config(cfg.preset, vocab_size=len(tok))), tok
 
 
+def count_tokens(batch: dict[str, torch.Tensor]) -> int:
+    """Real tokens of a batch: encoder tokens under the attention mask + decoder targets that are not -100."""
+    n = int(batch["attention_mask"].sum()) if "attention_mask" in batch else int(batch["input_ids"].numel())
+    return n + (int((batch["labels"] != -100).sum()) if "labels" in batch else 0)
+
+
 def _set_dropout(model: torch.nn.Module, p: float) -> None:
     for m in model.modules():
         if isinstance(m, torch.nn.Dropout):
@@ -93,11 +99,16 @@ def pretrain(cfg: PretrainConfig, corpus: Path, out: Path, data_dir: Path | None
     from bbt.model.checkpoint import save_pretrained
     from bbt.pretrain.data import PretrainData
 
+    from bbt.model.checkpoint import recover_checkpoint
+
     out, last = Path(out), Path(out) / "last"
-    if resume and not (last / "trainer_state.json").is_file():
+    if resume and not (recover_checkpoint(last) and (last / "trainer_state.json").is_file()):
         raise BBTError(f"--resume: no checkpoint in {last}")
     out.mkdir(parents=True, exist_ok=True)
-    acc = Accelerator(mixed_precision=_mixed_precision(cfg.mixed_precision), gradient_accumulation_steps=cfg.grad_accum)
+    # why step_scheduler_with_optimizer=False: there is no prepared dataloader, so Accelerate would step the
+    # schedule once per process per optimiser step; we step it once per optimiser step ourselves
+    acc = Accelerator(mixed_precision=_mixed_precision(cfg.mixed_precision), gradient_accumulation_steps=cfg.grad_accum,
+                      step_scheduler_with_optimizer=False)
     set_seed(cfg.seed)
     if acc.device.type == "cpu":
         # why: values below ~1e-38 (softmax tails, tiny gradients) run CPU matmuls up to 2x slower; flushing them
@@ -105,18 +116,29 @@ def pretrain(cfg: PretrainConfig, corpus: Path, out: Path, data_dir: Path | None
         torch.set_flush_denormal(True)
     model, tok = build_model(cfg)
     _set_dropout(model, cfg.dropout)
-    data = PretrainData(cfg, Path(corpus), tok, data_dir, seed=cfg.seed + 7919 * acc.process_index,
-                        cache_dir=out)
+    with acc.main_process_first():  # the first process builds the KG cache, the others read it
+        data = PretrainData(cfg, Path(corpus), tok, data_dir, seed=cfg.seed + 7919 * acc.process_index,
+                            cache_dir=out)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = get_cosine_schedule_with_warmup(opt, cfg.warmup_steps, cfg.steps)
+    if acc.state.deepspeed_plugin is not None:  # no dataloader for DeepSpeed to read the micro-batch size from
+        acc.state.deepspeed_plugin.deepspeed_config["train_micro_batch_size_per_gpu"] = cfg.batch_size
     model, opt, sched = acc.prepare(model, opt, sched)
 
-    state = {"step": 0, "seconds": 0.0, "tokens": 0, "config": dataclasses.asdict(cfg)}
+    data_file = f"data_state_{acc.process_index}.json"  # why per process: each rank streams its own batches
+    state = {"step": 0, "seconds": 0.0, "tokens": 0, "window": {}, "config": dataclasses.asdict(cfg)}
     if resume:
         acc.load_state(str(last / "accelerate"))
         saved = json.loads((last / "trainer_state.json").read_text(encoding="utf-8"))
-        state.update({k: v for k, v in saved.items() if k not in ("data", "config")})
-        data.load_state(saved["data"])
+        state.update({k: v for k, v in saved.items() if k not in ("config", "data")})
+        per_rank = last / "accelerate" / data_file
+        data.load_state(json.loads(per_rank.read_text(encoding="utf-8")) if per_rank.is_file() else saved["data"])
+        if acc.is_main_process:  # drop log lines of steps after the checkpoint: they are about to be redone
+            log_path = out / "log.jsonl"
+            if log_path.is_file():
+                keep = [line for line in log_path.read_text(encoding="utf-8").splitlines()
+                        if line.strip() and json.loads(line).get("step", 0) <= state["step"]]
+                log_path.write_text("".join(line + "\n" for line in keep), encoding="utf-8")
     log = (out / "log.jsonl").open("a", encoding="utf-8")
 
     def write_log(rec: dict) -> None:
@@ -127,18 +149,22 @@ def pretrain(cfg: PretrainConfig, corpus: Path, out: Path, data_dir: Path | None
     def save(directory: Path, with_state: bool) -> None:
         net = acc.unwrap_model(model)
         _set_dropout(net, net.config.t5.dropout_rate)  # the saved model is the fine-tuning starting point
+        weights = acc.get_state_dict(model)  # every process: gathers ZeRO-3 shards
         tmp = out / ".last.tmp"
         if with_state:
             if acc.is_main_process:
                 shutil.rmtree(tmp, ignore_errors=True)
             acc.wait_for_everyone()
             acc.save_state(str(tmp / "accelerate"), safe_serialization=False)
+            (tmp / "accelerate" / data_file).write_text(json.dumps(data.state()), encoding="utf-8")
+            acc.wait_for_everyone()  # every rank's RNG and data state is on disk before the move
         if acc.is_main_process:
             def extras(d: Path) -> None:
                 if with_state:
                     shutil.move(str(tmp / "accelerate"), str(d / "accelerate"))
-                    (d / "trainer_state.json").write_text(json.dumps({**state, "data": data.state()}), "utf-8")
-            save_pretrained(net, directory, tok, extra={"pretrain": state}, also=extras)
+                    (d / "trainer_state.json").write_text(json.dumps(state), encoding="utf-8")
+            save_pretrained(net, directory, tok, extra={"pretrain": {k: v for k, v in state.items() if k != "window"}},
+                            also=extras, state_dict=weights)
             shutil.rmtree(tmp, ignore_errors=True)
         _set_dropout(net, cfg.dropout)
         acc.wait_for_everyone()
@@ -148,7 +174,7 @@ def pretrain(cfg: PretrainConfig, corpus: Path, out: Path, data_dir: Path | None
                TimeRemainingColumn())
     t_start, t_prev = time.perf_counter(), state["seconds"]
     model.train()
-    window: dict[str, list[float]] = {}
+    window = state["window"]  # loss per objective since the last log line (saved, so a resume logs the same)
     t_window, tok_window = time.perf_counter(), 0
     with Progress(*columns, console=console, disable=not acc.is_main_process) as progress:
         bar = progress.add_task("pretrain", total=cfg.steps, completed=state["step"], loss=float("nan"), tps=0.0)
@@ -162,25 +188,30 @@ def pretrain(cfg: PretrainConfig, corpus: Path, out: Path, data_dir: Path | None
                     if acc.sync_gradients:
                         acc.clip_grad_norm_(model.parameters(), 1.0)
                     opt.step()
-                    sched.step()
+                    if acc.sync_gradients:
+                        sched.step()
                     opt.zero_grad(set_to_none=True)
                 window.setdefault(kind, []).append(float(loss.detach()))
-                n_tok = sum(int(v.numel()) for k, v in batch.items() if k in ("input_ids", "labels"))
-                state["tokens"] += n_tok
-                tok_window += n_tok
+                tok_window += count_tokens(batch)
             state["step"] += 1
-            state["seconds"] = t_prev + time.perf_counter() - t_start
             step = state["step"]
             if step % cfg.log_every == 0 or step == cfg.steps:
+                n_tok = int(acc.reduce(torch.tensor(tok_window, device=acc.device), "sum"))  # all processes
+                state["tokens"] += n_tok
                 now = time.perf_counter()
-                tps = tok_window / max(now - t_window, 1e-9)
+                state["seconds"] = t_prev + now - t_start
+                tps = n_tok / max(now - t_window, 1e-9)
                 write_log({"step": step, **{f"loss_{k}": float(np.mean(v)) for k, v in window.items()},
                            "lr": sched.get_last_lr()[0], "tokens": state["tokens"], "tokens_per_s": round(tps, 1),
                            "seconds": round(state["seconds"], 1)})
                 progress.update(bar, loss=float(np.mean(window.get("text") or sum(window.values(), []))), tps=tps)
-                window, t_window, tok_window = {}, now, 0
+                window.clear()
+                t_window, tok_window = now, 0
+            state["seconds"] = t_prev + time.perf_counter() - t_start
             progress.update(bar, completed=step)
             out_of_time = cfg.time_budget_s is not None and state["seconds"] >= cfg.time_budget_s
+            if cfg.time_budget_s is not None:  # why: every process must stop at the same step (else DDP hangs)
+                out_of_time = bool(acc.reduce(torch.tensor(float(out_of_time), device=acc.device), "max"))
             at_end = step == cfg.steps or out_of_time
             if at_end or step % cfg.save_every == 0 or step == cfg.stop_at:
                 save(last, with_state=True)

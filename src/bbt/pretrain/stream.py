@@ -161,13 +161,22 @@ def load_weights(spec: str | Path | dict | None, corpus_dir: Path) -> dict[str, 
 
     if spec is None or spec == "size":
         return size_weights(source_sizes(corpus_dir))
+    where = "weights"
     if isinstance(spec, dict):
-        return {k: float(v) for k, v in spec.items()}
-    path = Path(spec)
+        d = spec
+    else:
+        where = str(spec)
+        try:
+            d = json.loads(Path(spec).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as e:
+            raise BBTError(f"{spec}: cannot read sampling weights ({e})") from None
     try:
-        d = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as e:
-        raise BBTError(f"{path}: cannot read sampling weights ({e})") from None
-    if "sources" in d:
-        return {s: float(v["similarity_weight"]) for s, v in d["sources"].items()}
-    return {k: float(v) for k, v in d.items()}
+        if isinstance(d, dict) and "sources" in d:
+            d = {s: v["similarity_weight"] for s, v in d["sources"].items()}
+        weights = {str(k): float(v) for k, v in d.items()}
+    except (AttributeError, KeyError, TypeError, ValueError):
+        raise BBTError(f"{where}: expected {{SOURCE: weight}} or the JSON of `bbt corpus weights --report`") from None
+    bad = {k: v for k, v in weights.items() if not (v >= 0 and np.isfinite(v))}
+    if bad:
+        raise BBTError(f"{where}: sampling weights must be finite and non-negative, got {bad}")
+    return weights

@@ -107,12 +107,17 @@ def finetune(cfg: FinetuneConfig, data_dir: Path, out: Path, resume: bool = Fals
 
     out = Path(out)
     last = out / "last"
-    if resume and not (last / "trainer_state.json").is_file():
+    from bbt.model.checkpoint import recover_checkpoint
+
+    if resume and not (recover_checkpoint(last) and (last / "trainer_state.json").is_file()):
         raise BBTError(f"--resume: no checkpoint in {last}")
     out.mkdir(parents=True, exist_ok=True)
     names = list(cfg.tasks) or list(TASKS)
     tasks = [get_task(n) for n in names]
-    acc = Accelerator(mixed_precision=_mixed_precision(cfg.mixed_precision), gradient_accumulation_steps=cfg.grad_accum)
+    # why step_scheduler_with_optimizer=False: with no prepared dataloader Accelerate would step the schedule once
+    # per process per optimiser step; it is stepped once per optimiser step below
+    acc = Accelerator(mixed_precision=_mixed_precision(cfg.mixed_precision), gradient_accumulation_steps=cfg.grad_accum,
+                      step_scheduler_with_optimizer=False)
     set_seed(cfg.seed)
     # label tasks (those with a fixed label set) get a pooled-encoder head; multi-label ones a sigmoid per label
     head_labels = {t.name: list(t.labels) for t in tasks if cfg.cls_heads and t.labels}
@@ -189,7 +194,8 @@ def finetune(cfg: FinetuneConfig, data_dir: Path, out: Path, resume: bool = Fals
                     if acc.sync_gradients:
                         acc.clip_grad_norm_(model.parameters(), 1.0)
                     opt.step()
-                    sched.step()
+                    if acc.sync_gradients:
+                        sched.step()
                     opt.zero_grad(set_to_none=True)
                 running.append(float(loss.detach()))
             state["step"] += 1
