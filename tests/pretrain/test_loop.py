@@ -121,3 +121,16 @@ def test_kill_9_then_resume_gives_the_same_loss_curve(small_corpus, tokenizer_di
     assert steps == list(range(1, 31))  # the killed run's lines after its checkpoint were dropped, not repeated
     assert [a[s]["loss_text"] for s in range(1, 31)] == pytest.approx([b[s]["loss_text"] for s in range(1, 31)],
                                                                         rel=1e-4)
+
+
+def test_adafactor_option(small_corpus, tokenizer_dir, tmp_path):
+    from transformers.optimization import Adafactor
+
+    from bbt.pretrain.loop import make_optimizer
+
+    model = torch.nn.Linear(3, 3)
+    assert isinstance(make_optimizer(model, cfg(tokenizer_dir, optimizer="adafactor")), Adafactor)
+    with pytest.raises(BBTError, match="sgd"):
+        make_optimizer(model, cfg(tokenizer_dir, optimizer="sgd"))
+    pretrain(cfg(tokenizer_dir, optimizer="adafactor", lr=1e-2, steps=3), small_corpus, tmp_path / "af")
+    assert len(losses(tmp_path / "af")) == 3

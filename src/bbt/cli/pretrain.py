@@ -21,7 +21,8 @@ def pretrain_command(
     batch_size: int = typer.Option(32, help="Sequences per step and process."),
     grad_accum: int = typer.Option(1, help="Gradient accumulation steps."),
     input_len: int = typer.Option(256, help="Encoder tokens per packed sequence."),
-    lr: float = typer.Option(2e-3, help="Peak learning rate (AdamW, warm-up then cosine)."),
+    optimizer: str = typer.Option("adamw", help="adamw | adafactor (T5's: updates scaled by each matrix's RMS)."),
+    lr: float = typer.Option(2e-3, help="Peak learning rate (warm-up then cosine)."),
     warmup: int = typer.Option(100, help="Warm-up steps."),
     noise_density: float = typer.Option(0.15, help="Share of tokens masked by span corruption."),
     mean_span: float = typer.Option(3.0, help="Mean masked span length."),
@@ -48,7 +49,8 @@ def pretrain_command(
     cfg = PretrainConfig(preset=preset, tokenizer=tokenizer, init=init, weights=weights, source_prompt=source_prompt,
                          input_len=input_len, noise_density=noise_density, mean_span=mean_span,
                          knowledge_rate=knowledge_rate, joint_rate=joint_rate, batch_size=batch_size,
-                         grad_accum=grad_accum, lr=lr, warmup_steps=warmup, steps=steps, time_budget_s=time_budget,
+                         grad_accum=grad_accum, optimizer=optimizer, lr=lr, warmup_steps=warmup, steps=steps,
+                         time_budget_s=time_budget,
                          log_every=log_every, save_every=save_every, seed=seed, mixed_precision=mixed_precision)
     needs_data = knowledge_rate > 0 or joint_rate > 0
     console = Console()
