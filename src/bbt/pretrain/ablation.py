@@ -96,6 +96,28 @@ def _corpus(corpus: Path | None, data_dir: Path, out: Path, console) -> Path:
     return path
 
 
+def _final_loss(log: Path, last: int = 5) -> float | None:
+    """Mean span-corruption loss of the last `last` log lines of a pre-training run."""
+    rows = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
+    losses = [r["loss_text"] for r in rows if "loss_text" in r][-last:]
+    return statistics.mean(losses) if losses else None
+
+
+def _target_entropy(corpus: Path, tok_dir: Path, input_len: int, n: int = 400) -> float:
+    """Entropy (nats) of the span-corruption target tokens: the loss of a model that knows only their unigram
+    frequencies. A pre-training loss near it means the model has not yet learned to use the context."""
+    import numpy as np
+
+    from bbt.pretrain.stream import CorpusStream, StreamConfig, load_weights
+    from bbt.text.tokenizer import load_tokenizer
+
+    stream = CorpusStream(corpus, load_tokenizer(tok_dir), load_weights("size", corpus),
+                          StreamConfig(input_len=input_len, source_prompt=False))
+    _, counts = np.unique(stream.batch(n)["labels"], return_counts=True)
+    p = counts / counts.sum()
+    return float(-(p * np.log(p)).sum())
+
+
 def _evaluate(checkpoint: Path, data_dir: Path, out_json: Path, cfg: AblationConfig, console) -> dict:
     from bbt.bench.fincuge.backends import load_backend
     from bbt.bench.fincuge.harness import evaluate
@@ -154,6 +176,7 @@ def run_ablation(cfg: AblationConfig, data_dir: Path, out: Path, tokenizer: Path
                          console=console)
                 stage_seconds[f"pretrain_{arm}"] = time.perf_counter() - s
             init = str(pt_dir / "final")
+            pretrain_loss = _final_loss(pt_dir / "log.jsonl")
         per_seed = {}
         for seed in cfg.seeds:
             ft_dir = out / f"finetune_{arm}_seed{seed}"
@@ -177,7 +200,10 @@ def run_ablation(cfg: AblationConfig, data_dir: Path, out: Path, tokenizer: Path
             "tasks": {t: statistics.mean(r["tasks"][t]["score"] for r in per_seed.values()) for t in tasks},
             "per_seed": {str(s): r["average"] for s, r in per_seed.items()},
         }
+        if setting is not None:
+            results[arm]["pretrain_loss"] = pretrain_loss
     weights = json.loads(weights_path.read_text(encoding="utf-8"))
+    weights["span_target_unigram_entropy"] = _target_entropy(corpus, tok, cfg.input_len)
     return {"protocol": {**dataclasses.asdict(cfg), "tokenizer": str(tok), "corpus": str(corpus),
                          "split": "eval", "selection": "none (final fine-tuned weights)",
                          "this_run_seconds": round(time.perf_counter() - t0, 1), "stage_seconds": stage_seconds},
@@ -196,6 +222,12 @@ def ablation_markdown(res: dict) -> str:
     for a in arms:
         r = res[a]
         lines.append(f"| {a} | {r['average']:.2f} | " + " | ".join(f"{r['tasks'][t]:.2f}" for t in tasks) + " |")
+    pre = [a for a in arms if res[a].get("pretrain_loss") is not None]
+    if pre:
+        lines += ["", "Pre-training loss at the end (span corruption, nats per target token; mean of the last 5 log "
+                  "lines): " + ", ".join(f"{a} {res[a]['pretrain_loss']:.2f}" for a in pre)
+                  + f"; a model that knows only the target tokens' unigram frequencies scores "
+                  f"{res['weights']['span_target_unigram_entropy']:.2f}."]
     base = res.get("scratch", {}).get("average")
     if base is not None:
         lines += ["", "Change of the average vs scratch: " + ", ".join(
