@@ -87,7 +87,7 @@ def test_bad_weights_and_corpus(small_corpus, tok, tmp_path):
         stream(small_corpus, tok, {"news": 0.5, "announcement": 0.5})
     with pytest.raises(BBTError, match="weight 0"):
         stream(small_corpus, tok, {"news": 0.0})
-    with pytest.raises(BBTError, match="no shard"):
+    with pytest.raises(BBTError, match="no corpus shards"):
         stream(tmp_path, tok)
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from bbt.errors import BBTError
-from bbt.pretrain.stream import CorpusStream, StreamConfig, corpus_shards, load_weights
+from bbt.pretrain.shards import corpus_shards, read_columns
+from bbt.pretrain.stream import CorpusStream, StreamConfig, load_weights
 
 # why: the joint objective trains on news before this day only; later days stay unseen for its evaluation
 JOINT_CUTOFF = "2020-07-01"
@@ -27,9 +28,7 @@ def pad_rows(rows: list[list[int]], value: int) -> np.ndarray:
 
 
 def corpus_texts(corpus_dir: Path) -> list[str]:
-    import pyarrow.parquet as pq
-
-    return [t for p in corpus_shards(corpus_dir) for t in pq.read_table(p, columns=["text"]).column("text").to_pylist()]
+    return [t for p in corpus_shards(corpus_dir) for t in read_columns(p, ["text"]).column("text").to_pylist()]
 
 
 class KnowledgeBatches:

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from bbt.errors import BBTError
+from bbt.train.engine import make_accelerator, micro_step
 
 
 @dataclass
@@ -50,12 +51,6 @@ class PretrainConfig:
     seed: int = 0
     mixed_precision: str = "auto"
     stop_at: int | None = None  # simulate a crash right after this step's checkpoint (resume tests)
-
-
-def _mixed_precision(setting: str) -> str:
-    if setting != "auto":
-        return setting
-    return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "no"
 
 
 def build_model(cfg: PretrainConfig):
@@ -105,24 +100,18 @@ def _set_dropout(model: torch.nn.Module, p: float) -> None:
 
 def pretrain(cfg: PretrainConfig, corpus: Path, out: Path, data_dir: Path | None = None, resume: bool = False,
              console=None) -> dict:
-    from accelerate import Accelerator
     from accelerate.utils import set_seed
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
     from transformers import get_cosine_schedule_with_warmup
 
-    from bbt.model.checkpoint import save_pretrained
+    from bbt.model.checkpoint import recover_checkpoint, save_pretrained
     from bbt.pretrain.data import PretrainData
-
-    from bbt.model.checkpoint import recover_checkpoint
 
     out, last = Path(out), Path(out) / "last"
     if resume and not (recover_checkpoint(last) and (last / "trainer_state.json").is_file()):
         raise BBTError(f"--resume: no checkpoint in {last}")
     out.mkdir(parents=True, exist_ok=True)
-    # why step_scheduler_with_optimizer=False: there is no prepared dataloader, so Accelerate would step the
-    # schedule once per process per optimiser step; we step it once per optimiser step ourselves
-    acc = Accelerator(mixed_precision=_mixed_precision(cfg.mixed_precision), gradient_accumulation_steps=cfg.grad_accum,
-                      step_scheduler_with_optimizer=False)
+    acc = make_accelerator(cfg.mixed_precision, cfg.grad_accum)
     set_seed(cfg.seed)
     if acc.device.type == "cpu":
         # why: values below ~1e-38 (softmax tails, tiny gradients) run CPU matmuls up to 2x slower; flushing them
@@ -196,16 +185,8 @@ def pretrain(cfg: PretrainConfig, corpus: Path, out: Path, data_dir: Path | None
             for _ in range(cfg.grad_accum):
                 kind, batch = data.batch(cfg.batch_size)
                 batch = {k: torch.as_tensor(v).to(acc.device) for k, v in batch.items()}
-                with acc.accumulate(model):
-                    loss = model(**batch).loss
-                    acc.backward(loss)
-                    if acc.sync_gradients:
-                        acc.clip_grad_norm_(model.parameters(), 1.0)
-                    opt.step()
-                    if acc.sync_gradients:
-                        sched.step()
-                    opt.zero_grad(set_to_none=True)
-                window.setdefault(kind, []).append(float(loss.detach()))
+                loss = micro_step(acc, model, opt, sched, lambda: model(**batch).loss)
+                window.setdefault(kind, []).append(float(loss))
                 tok_window += count_tokens(batch)
             state["step"] += 1
             step = state["step"]

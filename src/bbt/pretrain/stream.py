@@ -17,33 +17,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pyarrow.parquet as pq
 
 from bbt.errors import BBTError
 from bbt.pretrain.objectives import corrupt_sequence, input_target_lengths, sentinel_ids
+from bbt.pretrain.shards import corpus_shards, read_columns
 
 # why: the seed's Source Prompt tags; "other" is FinCUGE relation/negative-news text (see docs/corpus.md)
 SOURCE_TAGS = {"announcement": "【公告】", "report": "【研报】", "news": "【新闻】", "forum": "【股吧】",
                "other": "【资讯】"}
 
 
-def corpus_shards(corpus_dir: Path) -> list[Path]:
-    corpus_dir = Path(corpus_dir)
-    shards = sorted(corpus_dir.glob("shard-*.parquet"))
-    if not shards:
-        raise BBTError(f"{corpus_dir}: no shard-*.parquet files; build a corpus with `bbt corpus ingest` or "
-                       "`bbt corpus build-shared`")
-    return shards
-
-
 def source_shards(corpus_dir: Path) -> dict[str, list[Path]]:
     """Which shards hold rows of which source (reads only the `source` column)."""
     out: dict[str, list[Path]] = {}
     for path in corpus_shards(corpus_dir):
-        try:
-            sources = pq.read_table(path, columns=["source"]).column("source").unique().to_pylist()
-        except Exception as e:  # pyarrow raises several types for a damaged file
-            raise BBTError(f"{path}: not a readable corpus shard ({e})") from None
+        sources = read_columns(path, ["source"]).column("source").unique().to_pylist()
         for s in sources:
             out.setdefault(s, []).append(path)
     return out
@@ -66,7 +54,7 @@ class SourceStream:
     def _load_shard(self) -> None:
         order = self._rng(self.epoch).permutation(len(self.shards))
         path = self.shards[order[self.shard_pos]]
-        table = pq.read_table(path, columns=["text", "source"])
+        table = read_columns(path, ["text", "source"])
         texts = [t for t, s in zip(table.column("text").to_pylist(), table.column("source").to_pylist())
                  if s == self.name and t]
         rows = self._rng(self.epoch, int(order[self.shard_pos])).permutation(len(texts))

@@ -22,37 +22,18 @@ import pyarrow.parquet as pq
 import scipy.sparse as sp
 
 from bbt.errors import BBTError, DataError
+from bbt.pretrain.shards import corpus_shards, read_columns
 
 NGRAMS = (1, 2)  # character n-grams of the TF-IDF vectors
-
-
-def _shards(corpus_dir: str | Path) -> list[Path]:
-    corpus_dir = Path(corpus_dir)
-    files = sorted(corpus_dir.glob("shard-*.parquet"))
-    if not files:
-        raise BBTError(f"no corpus shards (shard-*.parquet) in {corpus_dir}; build one with `bbt corpus ingest` "
-                       "or `bbt corpus build-shared`")
-    return files
-
-
-def _read(path: Path, columns: list[str]) -> pa.Table:
-    try:
-        table = pq.read_table(path, columns=columns)
-    except (pa.ArrowInvalid, KeyError, OSError) as e:
-        raise DataError(f"cannot read columns {columns} of the corpus shard: {e}", file=str(path)) from None
-    for c in columns:
-        if table.column(c).null_count:
-            raise DataError(f"{table.column(c).null_count} missing value(s)", file=str(path), column=c)
-    return table
 
 
 def read_source_sample(corpus_dir: str | Path, per_source: int = 2000, seed: int = 0) -> dict[str, list[str]]:
     """A seeded random sample of up to `per_source` texts of every source in the corpus."""
     if per_source < 1:
         raise BBTError(f"per_source must be at least 1, got {per_source}")
-    files = _shards(corpus_dir)
+    files = corpus_shards(corpus_dir)
     # why two passes: the small `source` column picks the rows, then only the picked texts are kept in memory
-    src_parts = [_read(f, ["source"]).column("source").to_numpy(zero_copy_only=False) for f in files]
+    src_parts = [read_columns(f, ["source"]).column("source").to_numpy(zero_copy_only=False) for f in files]
     sources = np.concatenate(src_parts).astype(str)
     shard_of = np.repeat(np.arange(len(files)), [len(s) for s in src_parts])
     row_of = np.concatenate([np.arange(len(s)) for s in src_parts])
@@ -63,7 +44,7 @@ def read_source_sample(corpus_dir: str | Path, per_source: int = 2000, seed: int
         texts = np.empty(len(idx), dtype=object)
         for k in np.unique(shard_of[idx]):
             here = shard_of[idx] == k
-            texts[here] = _read(files[k], ["text"]).column("text").take(pa.array(row_of[idx][here])).to_pylist()
+            texts[here] = read_columns(files[k], ["text"]).column("text").take(pa.array(row_of[idx][here])).to_pylist()
         out[str(s)] = texts.tolist()
     return out
 
@@ -71,8 +52,8 @@ def read_source_sample(corpus_dir: str | Path, per_source: int = 2000, seed: int
 def source_sizes(corpus_dir: str | Path) -> dict[str, int]:
     """Characters of text per source, summed over every shard (one pass, two columns read)."""
     sizes: dict[str, int] = {}
-    for f in _shards(corpus_dir):
-        t = _read(f, ["text", "source"])
+    for f in corpus_shards(corpus_dir):
+        t = read_columns(f, ["text", "source"])
         agg = pa.table({"source": t.column("source"), "n": pc.utf8_length(t.column("text"))}) \
             .group_by("source").aggregate([("n", "sum")])
         for s, n in zip(agg.column("source").to_pylist(), agg.column("n_sum").to_pylist()):

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from bbt.errors import BBTError
+from bbt.train.engine import make_accelerator, micro_step
 
 
 
@@ -49,12 +50,6 @@ class FinetuneConfig:
     log_every: int = 25
     seed: int = 0
     mixed_precision: str = "auto"  # auto: bf16 on a GPU that supports it, fp32 on the CPU
-
-
-def _mixed_precision(setting: str) -> str:
-    if setting != "auto":
-        return setting
-    return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "no"
 
 
 class _ModelBackend:
@@ -94,7 +89,6 @@ def build_model(cfg: FinetuneConfig, head_labels: dict[str, list[str]], multilab
 
 
 def finetune(cfg: FinetuneConfig, data_dir: Path, out: Path, resume: bool = False, console=None) -> dict:
-    from accelerate import Accelerator
     from accelerate.utils import set_seed
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
     from transformers import get_cosine_schedule_with_warmup
@@ -114,10 +108,7 @@ def finetune(cfg: FinetuneConfig, data_dir: Path, out: Path, resume: bool = Fals
     out.mkdir(parents=True, exist_ok=True)
     names = list(cfg.tasks) or list(TASKS)
     tasks = [get_task(n) for n in names]
-    # why step_scheduler_with_optimizer=False: with no prepared dataloader Accelerate would step the schedule once
-    # per process per optimiser step; it is stepped once per optimiser step below
-    acc = Accelerator(mixed_precision=_mixed_precision(cfg.mixed_precision), gradient_accumulation_steps=cfg.grad_accum,
-                      step_scheduler_with_optimizer=False)
+    acc = make_accelerator(cfg.mixed_precision, cfg.grad_accum)
     set_seed(cfg.seed)
     # label tasks (those with a fixed label set) get a pooled-encoder head; multi-label ones a sigmoid per label
     head_labels = {t.name: list(t.labels) for t in tasks if cfg.cls_heads and t.labels}
@@ -188,16 +179,8 @@ def finetune(cfg: FinetuneConfig, data_dir: Path, out: Path, resume: bool = Fals
                 batch = collate(t_data, idx, tok.pad_token_id)
                 task = batch.pop("task")
                 batch = {k: v.to(acc.device) for k, v in batch.items()}
-                with acc.accumulate(model):
-                    loss = model(**batch, task=task).loss
-                    acc.backward(loss)
-                    if acc.sync_gradients:
-                        acc.clip_grad_norm_(model.parameters(), 1.0)
-                    opt.step()
-                    if acc.sync_gradients:
-                        sched.step()
-                    opt.zero_grad(set_to_none=True)
-                running.append(float(loss.detach()))
+                loss = micro_step(acc, model, opt, sched, lambda: model(**batch, task=task).loss)
+                running.append(float(loss))
             state["step"] += 1
             state["seconds"] = t_prev + time.perf_counter() - t_start
             progress.update(bar, advance=1, loss=float(np.mean(running[-50:])))
