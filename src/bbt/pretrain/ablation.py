@@ -155,7 +155,8 @@ def run_ablation(cfg: AblationConfig, data_dir: Path, out: Path, tokenizer: Path
         table = weights_table(corpus, data_dir, temperature=cfg.temperature)
         weights_path.write_text(json.dumps(table, indent=2, ensure_ascii=False), encoding="utf-8")
         weights_path.with_suffix(".md").write_text(weights_markdown(table), encoding="utf-8")
-    stage_seconds: dict[str, float] = {}
+    trained: list[str] = []  # stages run (not read from the cache) by this call
+    stage_seconds: dict[str, float] = {}  # training seconds of every stage, as recorded by the stage itself
 
     results: dict[str, dict] = {}
     for arm in cfg.arms:
@@ -165,7 +166,6 @@ def run_ablation(cfg: AblationConfig, data_dir: Path, out: Path, tokenizer: Path
             pt_dir = out / f"pretrain_{arm}"
             if not (pt_dir / "final" / "config.json").is_file():
                 console.rule(f"pre-train {arm}")
-                s = time.perf_counter()
                 pcfg = PretrainConfig(preset=cfg.preset, tokenizer=str(tok),
                                       weights="size" if setting["weights"] == "size" else str(weights_path),
                                       source_prompt=setting["source_prompt"], input_len=cfg.input_len,
@@ -174,15 +174,16 @@ def run_ablation(cfg: AblationConfig, data_dir: Path, out: Path, tokenizer: Path
                                       log_every=10, seed=cfg.seeds[0])
                 pretrain(pcfg, corpus, pt_dir, resume=(pt_dir / "last" / "trainer_state.json").is_file(),
                          console=console)
-                stage_seconds[f"pretrain_{arm}"] = time.perf_counter() - s
+                trained.append(f"pretrain_{arm}")
             init = str(pt_dir / "final")
+            stage_seconds[f"pretrain_{arm}"] = round(json.loads((pt_dir / "final" / "bbt_state.json").read_text(
+                encoding="utf-8"))["pretrain"]["seconds"], 1)
             pretrain_loss = _final_loss(pt_dir / "log.jsonl")
         per_seed = {}
         for seed in cfg.seeds:
             ft_dir = out / f"finetune_{arm}_seed{seed}"
             if not (ft_dir / "done.json").is_file():
                 console.rule(f"fine-tune {arm} (seed {seed})")
-                s = time.perf_counter()
                 fcfg = FinetuneConfig(preset=cfg.preset, init=init, tokenizer=None if init else str(tok),
                                       batch_size=cfg.batch_size, lr=cfg.finetune_lr, steps=cfg.finetune_steps,
                                       warmup_steps=min(200, cfg.finetune_steps // 10), eval_every=0,
@@ -190,9 +191,12 @@ def run_ablation(cfg: AblationConfig, data_dir: Path, out: Path, tokenizer: Path
                 r = finetune(fcfg, data_dir, ft_dir, resume=(ft_dir / "last" / "trainer_state.json").is_file(),
                              console=console)
                 (ft_dir / "done.json").write_text(json.dumps(r), encoding="utf-8")
-                stage_seconds[f"finetune_{arm}_seed{seed}"] = time.perf_counter() - s
+                trained.append(f"finetune_{arm}_seed{seed}")
             console.rule(f"evaluate {arm} (seed {seed})")
             per_seed[seed] = _evaluate(ft_dir / "best", data_dir, out / f"eval_{arm}_seed{seed}.json", cfg, console)
+            stage_seconds[f"finetune_{arm}_seed{seed}"] = round(json.loads((ft_dir / "done.json").read_text(
+                encoding="utf-8"))["seconds"], 1)
+            stage_seconds[f"eval_{arm}_seed{seed}"] = per_seed[seed]["seconds"]
         tasks = list(next(iter(per_seed.values()))["tasks"])
         results[arm] = {
             "average": statistics.mean(r["average"] for r in per_seed.values()),
@@ -206,7 +210,8 @@ def run_ablation(cfg: AblationConfig, data_dir: Path, out: Path, tokenizer: Path
     weights["span_target_unigram_entropy"] = _target_entropy(corpus, tok, cfg.input_len)
     return {"protocol": {**dataclasses.asdict(cfg), "tokenizer": str(tok), "corpus": str(corpus),
                          "split": "eval", "selection": "none (final fine-tuned weights)",
-                         "this_run_seconds": round(time.perf_counter() - t0, 1), "stage_seconds": stage_seconds},
+                         "this_run_seconds": round(time.perf_counter() - t0, 1), "trained_this_run": trained,
+                         "stage_seconds": stage_seconds},
             "weights": weights, **results}
 
 
@@ -232,6 +237,10 @@ def ablation_markdown(res: dict) -> str:
     if base is not None:
         lines += ["", "Change of the average vs scratch: " + ", ".join(
             f"{a} {res[a]['average'] - base:+.2f}" for a in arms if a != "scratch")]
+    secs = p.get("stage_seconds", {})
+    if secs:
+        lines += ["", "Seconds per stage (training / evaluation as each stage recorded them): "
+                  + ", ".join(f"{k} {v:,.0f}" for k, v in secs.items())]
     w = res["weights"]["sources"]
     lines += ["", "Sampling weights (share of pre-training tokens):", "",
               "| source | size weight | similarity | similarity weight |", "|---|---|---|---|"]
