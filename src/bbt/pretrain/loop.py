@@ -53,24 +53,6 @@ class PretrainConfig:
     stop_at: int | None = None  # simulate a crash right after this step's checkpoint (resume tests)
 
 
-def build_model(cfg: PretrainConfig):
-    from bbt.model.checkpoint import load_model
-    from bbt.model.config import preset_config
-    from bbt.model.modeling import BBTModel
-    from bbt.text.tokenizer import load_tokenizer
-
-    if cfg.init:
-        model, tok, _ = load_model(cfg.init)
-        tok = load_tokenizer(cfg.tokenizer) if cfg.tokenizer else tok
-        if tok is None:
-            raise BBTError(f"{cfg.init} has no tokenizer; pass --tokenizer DIR")
-        return model, tok
-    if not cfg.tokenizer:
-        raise BBTError("pre-training from scratch needs --tokenizer DIR (train one with `bbt tokenizer train`)")
-    tok = load_tokenizer(cfg.tokenizer)
-    return BBTModel(preset_config(cfg.preset, vocab_size=len(tok))), tok
-
-
 def make_optimizer(model: torch.nn.Module, cfg: PretrainConfig) -> torch.optim.Optimizer:
     if cfg.optimizer == "adamw":
         return torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -106,6 +88,7 @@ def pretrain(cfg: PretrainConfig, corpus: Path, out: Path, data_dir: Path | None
 
     from bbt.model.checkpoint import recover_checkpoint, save_pretrained
     from bbt.pretrain.data import PretrainData
+    from bbt.train.finetune import build_model
 
     out, last = Path(out), Path(out) / "last"
     if resume and not (recover_checkpoint(last) and (last / "trainer_state.json").is_file()):
@@ -117,7 +100,7 @@ def pretrain(cfg: PretrainConfig, corpus: Path, out: Path, data_dir: Path | None
         # why: values below ~1e-38 (softmax tails, tiny gradients) run CPU matmuls up to 2x slower; flushing them
         # to zero changes nothing a float32 training run can notice
         torch.set_flush_denormal(True)
-    model, tok = build_model(cfg)
+    model, tok = build_model(cfg, {}, ())  # the fine-tuning builder, without classification heads
     _set_dropout(model, cfg.dropout)
     with acc.main_process_first():  # the first process builds the KG cache, the others read it
         data = PretrainData(cfg, Path(corpus), tok, data_dir, seed=cfg.seed + 7919 * acc.process_index,
