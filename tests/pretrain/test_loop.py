@@ -38,10 +38,22 @@ def test_resume_after_crash_matches_an_uninterrupted_run(small_corpus, tokenizer
     assert sorted(a) == sorted(b) == list(range(1, 7))
     for step in range(4, 7):
         assert a[step]["loss_text"] == pytest.approx(b[step]["loss_text"], rel=1e-5), step
+        assert a[step]["tokens"] == b[step]["tokens"], step
     wa = load_model(full / "final")[0].state_dict()
     wb = load_model(crashed / "final")[0].state_dict()
     assert all(torch.allclose(wa[k], wb[k], atol=1e-6) for k in wa)
     assert a[6]["loss_text"] < a[1]["loss_text"]  # it learns
+
+
+def test_token_total_survives_a_checkpoint_between_log_lines(small_corpus, tokenizer_dir, tmp_path):
+    full, crashed = tmp_path / "full", tmp_path / "crashed"
+    pretrain(cfg(tokenizer_dir, log_every=4, steps=8), small_corpus, full)
+    pretrain(cfg(tokenizer_dir, log_every=4, steps=8, stop_at=3), small_corpus, crashed)  # saved mid-window
+    pretrain(cfg(tokenizer_dir, log_every=4, steps=8), small_corpus, crashed, resume=True)
+    a, b = losses(full), losses(crashed)
+    assert sorted(a) == sorted(b) == [4, 8]
+    assert [a[s]["tokens"] for s in (4, 8)] == [b[s]["tokens"] for s in (4, 8)]
+    assert a[4]["loss_text"] == pytest.approx(b[4]["loss_text"], rel=1e-5)
 
 
 def test_final_checkpoint_is_a_finetuning_start(small_corpus, tokenizer_dir, tmp_path):

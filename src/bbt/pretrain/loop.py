@@ -161,7 +161,8 @@ def pretrain(cfg: PretrainConfig, corpus: Path, out: Path, data_dir: Path | None
     t_start, t_prev = time.perf_counter(), state["seconds"]
     model.train()
     window = state["window"]  # loss per objective since the last log line (saved, so a resume logs the same)
-    t_window, tok_window = time.perf_counter(), 0
+    # tokens since the last log line, summed over processes when saved: the main process carries them on resume
+    t_window, tok_window = time.perf_counter(), (state.get("window_tokens", 0) if acc.is_main_process else 0)
     with Progress(*columns, console=console, disable=not acc.is_main_process) as progress:
         bar = progress.add_task("pretrain", total=cfg.steps, completed=state["step"], loss=float("nan"), tps=0.0)
         while state["step"] < cfg.steps:
@@ -192,6 +193,7 @@ def pretrain(cfg: PretrainConfig, corpus: Path, out: Path, data_dir: Path | None
                 out_of_time = bool(acc.reduce(torch.tensor(float(out_of_time), device=acc.device), "max"))
             at_end = step == cfg.steps or out_of_time
             if at_end or step % cfg.save_every == 0 or step == cfg.stop_at:
+                state["window_tokens"] = int(acc.reduce(torch.tensor(tok_window, device=acc.device), "sum"))
                 save(last, with_state=True)
             if at_end or step == cfg.stop_at:
                 break
