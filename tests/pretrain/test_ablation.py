@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from bbt.cli.main import app
@@ -25,6 +26,8 @@ def test_ablation_writes_the_keyed_table_and_caches_stages(small_corpus, tokeniz
     assert abs(sum(v["similarity_weight"] for v in res["weights"]["sources"].values()) - 1) < 1e-9
     assert res["pretrained_ss_sp"]["pretrain_loss"] > 0 and "pretrain_loss" not in res["scratch"]
     assert 0 < res["weights"]["span_target_unigram_entropy"] < 10
+    use = res["pretrained_ss_sp"]["encoder_use"]
+    assert use["gap"] == pytest.approx(use["other_row_input"] - use["own_input"]) and use["own_input"] > 0
     assert "| scratch |" in report.with_suffix(".md").read_text()
     # every stage is cached: a re-run trains nothing and reproduces the numbers
     r = CliRunner().invoke(app, args)

@@ -118,6 +118,28 @@ def _target_entropy(corpus: Path, tok_dir: Path, input_len: int, n: int = 400) -
     return float(-(p * np.log(p)).sum())
 
 
+def _encoder_use(checkpoint: Path, corpus: Path, input_len: int, n: int = 64, batch: int = 32) -> dict:
+    """Span-corruption loss of a pre-trained model with each row's own encoder input and with another row's.
+    The gap says how much the decoder reads the encoder: near 0, it predicts targets as a language model of its
+    own (the unigram-plateau state), and fine-tuning on tasks that copy from the input must first unlearn that."""
+    import torch
+
+    from bbt.model.checkpoint import load_model
+    from bbt.pretrain.stream import CorpusStream, StreamConfig, load_weights
+
+    model, tok, _ = load_model(checkpoint)
+    stream = CorpusStream(corpus, tok, load_weights("size", corpus), StreamConfig(input_len=input_len, seed=4242))
+    own = other = 0.0
+    with torch.no_grad():
+        for _ in range(n // batch):
+            b = {k: torch.as_tensor(v) for k, v in stream.batch(batch).items()}
+            own += model(**b).loss.item()
+            shifted = torch.roll(torch.arange(batch), 1)  # row i reads row i-1's input
+            other += model(input_ids=b["input_ids"][shifted], labels=b["labels"]).loss.item()
+    k = n // batch
+    return {"own_input": own / k, "other_row_input": other / k, "gap": (other - own) / k}
+
+
 def _evaluate(checkpoint: Path, data_dir: Path, out_json: Path, cfg: AblationConfig, console) -> dict:
     from bbt.bench.fincuge.backends import load_backend
     from bbt.bench.fincuge.harness import evaluate
@@ -179,6 +201,7 @@ def run_ablation(cfg: AblationConfig, data_dir: Path, out: Path, tokenizer: Path
             stage_seconds[f"pretrain_{arm}"] = round(json.loads((pt_dir / "final" / "bbt_state.json").read_text(
                 encoding="utf-8"))["pretrain"]["seconds"], 1)
             pretrain_loss = _final_loss(pt_dir / "log.jsonl")
+            encoder_use = _encoder_use(pt_dir / "final", corpus, cfg.input_len)
         per_seed = {}
         for seed in cfg.seeds:
             ft_dir = out / f"finetune_{arm}_seed{seed}"
@@ -206,6 +229,7 @@ def run_ablation(cfg: AblationConfig, data_dir: Path, out: Path, tokenizer: Path
         }
         if setting is not None:
             results[arm]["pretrain_loss"] = pretrain_loss
+            results[arm]["encoder_use"] = encoder_use
     weights = json.loads(weights_path.read_text(encoding="utf-8"))
     weights["span_target_unigram_entropy"] = _target_entropy(corpus, tok, cfg.input_len)
     return {"protocol": {**dataclasses.asdict(cfg), "tokenizer": str(tok), "corpus": str(corpus),
@@ -233,6 +257,13 @@ def ablation_markdown(res: dict) -> str:
                   "lines): " + ", ".join(f"{a} {res[a]['pretrain_loss']:.2f}" for a in pre)
                   + f"; a model that knows only the target tokens' unigram frequencies scores "
                   f"{res['weights']['span_target_unigram_entropy']:.2f}."]
+        use = [a for a in pre if "encoder_use" in res[a]]
+        if use:
+            lines += ["", "How much the pre-trained decoder reads the encoder (span-corruption loss with another row's "
+                      "input minus with its own, 64 rows; near 0 = it ignores the input): " + ", ".join(
+                          f"{a} {res[a]['encoder_use']['other_row_input']:.2f} - "
+                          f"{res[a]['encoder_use']['own_input']:.2f} = {res[a]['encoder_use']['gap']:+.2f}"
+                          for a in use) + "."]
     base = res.get("scratch", {}).get("average")
     if base is not None:
         lines += ["", "Change of the average vs scratch: " + ", ".join(
