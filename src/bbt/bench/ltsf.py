@@ -67,12 +67,11 @@ LTSF_MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
     # why: on ETTh1 validation (L=96, H=96, single thread), d_model 32 / 1 layer / d_ff 64 gave 0.670 / 0.685
     # (seeds 0 / 1) vs 0.693 for BBTTSConfig's default size (64 / 2 / 128); norm "revin" 0.755 and "mean" 0.694
     # were worse than "last"; level 3 0.666 / 0.686 tied with level 2. Chosen on validation only.
-    # Tried and dropped (2026-11-25, seed 0, validation MSE): a learned 24-h cycle removed before and added
-    # after the forecast (CycleNet) 0.671; a DLinear-style skip 0.678; a channel-independent patch encoder over
-    # per-series DWT-ST2Vec features 0.677 (lr 1e-2, encoder at 1e-3); RevIN with any encoder 0.73-0.77.
-    # The linear path alone (no encoder) with the cycle reached 0.684-0.689 and a lower *test* MSE
-    # (0.371-0.374) than any encoder variant (0.399-0.42): on ETTh1 the Transformer path fits patterns that
-    # hold on the validation months but not the test months, and selecting on validation keeps it.
+    # Also tried (2026-11-25, ad-hoc scripts not kept, so no figures quoted): a learned 24-h cycle removed before
+    # and added after the forecast (CycleNet), a DLinear-style skip, a channel-independent patch encoder over
+    # per-series DWT-ST2Vec features, RevIN with the encoder, a slower encoder learning rate. None reached a lower
+    # validation MSE than this setting. In those runs the linear path alone did better on *test* than any variant
+    # with the Transformer path, which validation did not show; worth a reproducible run (as an ablation row).
     "bbt": {"d_model": 32, "e_layers": 1, "d_ff": 64},
 }
 

@@ -103,41 +103,44 @@ def _final_loss(log: Path, last: int = 5) -> float | None:
     return statistics.mean(losses) if losses else None
 
 
+def _size_stream(corpus: Path, tok, **settings):
+    """A seeded, size-weighted stream of span-corruption pairs, for the report's diagnostics."""
+    from bbt.pretrain.stream import CorpusStream, StreamConfig, load_weights
+
+    return CorpusStream(corpus, tok, load_weights("size", corpus), StreamConfig(**settings))
+
+
 def _target_entropy(corpus: Path, tok_dir: Path, input_len: int, n: int = 400) -> float:
     """Entropy (nats) of the span-corruption target tokens: the loss of a model that knows only their unigram
     frequencies. A pre-training loss near it means the model has not yet learned to use the context."""
     import numpy as np
 
-    from bbt.pretrain.stream import CorpusStream, StreamConfig, load_weights
     from bbt.text.tokenizer import load_tokenizer
 
-    stream = CorpusStream(corpus, load_tokenizer(tok_dir), load_weights("size", corpus),
-                          StreamConfig(input_len=input_len, source_prompt=False))
+    stream = _size_stream(corpus, load_tokenizer(tok_dir), input_len=input_len, source_prompt=False)
     _, counts = np.unique(stream.batch(n)["labels"], return_counts=True)
     p = counts / counts.sum()
     return float(-(p * np.log(p)).sum())
 
 
-def _encoder_use(checkpoint: Path, corpus: Path, input_len: int, n: int = 64, batch: int = 32) -> dict:
+def _encoder_use(checkpoint: Path, corpus: Path, input_len: int, batches: int = 2, batch: int = 32) -> dict:
     """Span-corruption loss of a pre-trained model with each row's own encoder input and with another row's.
     The gap says how much the decoder reads the encoder: near 0, it predicts targets as a language model of its
     own (the unigram-plateau state), and fine-tuning on tasks that copy from the input must first unlearn that."""
     import torch
 
     from bbt.model.checkpoint import load_model
-    from bbt.pretrain.stream import CorpusStream, StreamConfig, load_weights
 
     model, tok, _ = load_model(checkpoint)
-    stream = CorpusStream(corpus, tok, load_weights("size", corpus), StreamConfig(input_len=input_len, seed=4242))
+    stream = _size_stream(corpus, tok, input_len=input_len, seed=4242)
+    shifted = torch.roll(torch.arange(batch), 1)  # row i reads row i-1's input
     own = other = 0.0
     with torch.no_grad():
-        for _ in range(n // batch):
+        for _ in range(batches):
             b = {k: torch.as_tensor(v) for k, v in stream.batch(batch).items()}
-            own += model(**b).loss.item()
-            shifted = torch.roll(torch.arange(batch), 1)  # row i reads row i-1's input
-            other += model(input_ids=b["input_ids"][shifted], labels=b["labels"]).loss.item()
-    k = n // batch
-    return {"own_input": own / k, "other_row_input": other / k, "gap": (other - own) / k}
+            own += model(**b).loss.item() / batches
+            other += model(input_ids=b["input_ids"][shifted], labels=b["labels"]).loss.item() / batches
+    return {"own_input": own, "other_row_input": other, "gap": other - own}
 
 
 def _evaluate(checkpoint: Path, data_dir: Path, out_json: Path, cfg: AblationConfig, console) -> dict:
@@ -157,6 +160,7 @@ def run_ablation(cfg: AblationConfig, data_dir: Path, out: Path, tokenizer: Path
                  corpus: Path | None = None, console=None) -> dict:
     from rich.console import Console
 
+    from bbt.bench.report import write_json
     from bbt.pretrain.loop import PretrainConfig, pretrain
     from bbt.pretrain.weights import weights_markdown, weights_table
     from bbt.train.finetune import FinetuneConfig, finetune
@@ -201,7 +205,10 @@ def run_ablation(cfg: AblationConfig, data_dir: Path, out: Path, tokenizer: Path
             stage_seconds[f"pretrain_{arm}"] = round(json.loads((pt_dir / "final" / "bbt_state.json").read_text(
                 encoding="utf-8"))["pretrain"]["seconds"], 1)
             pretrain_loss = _final_loss(pt_dir / "log.jsonl")
-            encoder_use = _encoder_use(pt_dir / "final", corpus, cfg.input_len)
+            use_path = pt_dir / "encoder_use.json"  # cached with its stage: the model does not change
+            if not _done(use_path):
+                write_json(use_path, _encoder_use(pt_dir / "final", corpus, cfg.input_len))
+            encoder_use = json.loads(use_path.read_text(encoding="utf-8"))
         per_seed = {}
         for seed in cfg.seeds:
             ft_dir = out / f"finetune_{arm}_seed{seed}"
