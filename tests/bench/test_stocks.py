@@ -1,5 +1,6 @@
 """Stock benchmark: protocol pieces on real shared files, and a small end-to-end CLI run."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -10,6 +11,7 @@ from typer.testing import CliRunner
 from bbt.bench.stocks import (StockBenchConfig, actual_opens, aggregate, build_windows, naive_forecast,
                               prepare, select_stocks, list_stock_files)
 from bbt.cli.main import app
+from bbt.errors import BBTError
 
 
 @pytest.fixture(scope="module")
@@ -22,12 +24,39 @@ def test_scaler_uses_training_days_only(two_stocks):
     cfg, stocks = two_stocks
     s = stocks[0]
     train_prices = s.frame[["open", "high", "low", "close"]].iloc[: cfg.train_days].to_numpy()
-    assert s.price_mean == pytest.approx(train_prices.mean())
-    assert s.price_std == pytest.approx(train_prices.std())
-    # changing a test-day price must not move the scaler
+    assert cfg.price_scaling == "divide_mean"
+    assert s.price_shift == 0.0 and s.price_scale == pytest.approx(train_prices.mean())
+    standard = prepare(s.frame, dataclasses.replace(cfg, price_scaling="standard"))
+    assert standard.price_shift == pytest.approx(train_prices.mean())
+    assert standard.price_scale == pytest.approx(train_prices.std())
+    # changing a test-day price must not move either scaler
     f2 = s.frame.copy()
     f2.loc[cfg.train_days + 5, "open"] *= 10
-    assert prepare(f2, cfg).price_mean == pytest.approx(s.price_mean)
+    assert prepare(f2, cfg).price_scale == pytest.approx(s.price_scale)
+    assert prepare(f2, dataclasses.replace(cfg, price_scaling="standard")).price_shift == pytest.approx(
+        standard.price_shift)
+    with pytest.raises(BBTError, match="price_scaling"):
+        prepare(s.frame, dataclasses.replace(cfg, price_scaling="minmax"))
+
+
+def test_divide_mean_scaling_keeps_price_ratios(two_stocks):
+    """Ratios between prices (the overnight gap open_t / close_t-1) survive the default scaling exactly."""
+    cfg, stocks = two_stocks
+    s = stocks[1]
+    raw = s.frame["open"].to_numpy()[1:50] / s.frame["close"].to_numpy()[:49]
+    scaled = s.scaled[1:50, 0] / s.scaled[:49, 3]
+    assert np.allclose(scaled, raw, rtol=1e-5)
+
+
+def test_ablation_keeps_what_defines_it():
+    """bbt_no_recent takes the benchmark's BBT-TS settings except the recent path it switches off."""
+    from bbt.bench.stocks import STOCK_BBT_SETTINGS, model_settings
+
+    cfg = StockBenchConfig()
+    assert model_settings("bbt", cfg) == STOCK_BBT_SETTINGS
+    no_recent = model_settings("bbt_no_recent", cfg)
+    assert "recent_steps" not in no_recent and no_recent["norm"] == "ratio"
+    assert model_settings("bbt_no_dwt", cfg)["recent_steps"] == 2
 
 
 def test_windows_respect_split_and_never_see_target(two_stocks):
@@ -71,7 +100,7 @@ def test_cli_end_to_end_two_stocks(data_dir, tmp_path, monkeypatch):
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 0, res.output + repr(res.exception)
     r = json.loads(out.read_text())
-    assert set(r) >= {"protocol", "models", "vs_transformer"}
+    assert set(r) >= {"protocol", "models", "vs_transformer", "vs_naive_close_mape", "share_of_stocks_beating_naive_close_mape"}
     assert set(r["models"]) == {"naive_close", "naive_open", "dlinear", "transformer", "bbt"}
     for m in r["models"].values():
         assert set(m) >= {"MSE", "RMSE", "MAE", "MAPE", "R2", "per_stock"}

@@ -73,3 +73,18 @@ def test_short_windows_and_deep_levels():
     emb = DWTST2Vec(2, 0, ST2VecConfig(d_model=16, t2v_dim=4, wavelet="db4", level=4))
     for length in (1, 3, 9):
         assert emb(torch.randn(2, length, 2), None).shape == (2, length, 16)
+
+
+def test_supplied_global_part_adds_back():
+    """A channel-independent caller passes the panel's global part: local = series - global, parts add to x."""
+    import torch
+
+    from bbt.ts.st2vec import DWTST2Vec, ST2VecConfig
+
+    torch.manual_seed(0)
+    emb = DWTST2Vec(1, 0, ST2VecConfig(d_model=16))
+    x, glob = torch.randn(3, 32, 1), torch.randn(3, 32, 1)
+    parts = emb.parts(x, glob)
+    torch.testing.assert_close(sum(parts.values()), x, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(parts["low_global"] + parts["high_global"], glob, atol=1e-5, rtol=1e-5)
+    assert emb(x, None, glob=glob).shape == (3, 32, 16)

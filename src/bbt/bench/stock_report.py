@@ -16,6 +16,13 @@ def _pm(m: dict, k: str, fmt: str) -> str:
     return mean_std(m, k, fmt, sep=" ± ")
 
 
+def _vs(result: dict, key: str, name: str) -> list[str]:
+    change, wins = result.get(f"vs_{key}", {}), result.get(f"share_of_stocks_beating_{key}", {})
+    if name not in change:
+        return ["—", "—"]
+    return [f"{change[name]:+.1f}%", f"{100 * wins[name]:.0f}%"]
+
+
 def stock_markdown(result: dict) -> str:
     p = result["protocol"]
     rows = []
@@ -26,10 +33,11 @@ def stock_markdown(result: dict) -> str:
             f"{result['vs_transformer'][name]:+.1f}%" if name in result["vs_transformer"] else "—",
             f"{100 * result['share_of_stocks_beating_transformer'][name]:.0f}%"
             if name in result["share_of_stocks_beating_transformer"] else "—",
+            *_vs(result, "naive_close_mape", name),
             str(m["seeds"]),
         ])
     head = ["model", "MSE", "RMSE", "MAE", "MAPE %", "R²", "score", "ΔMSE vs transformer",
-            "stocks beating transformer", "seeds"]
+            "stocks beating transformer", "ΔMAPE vs naive_close", "stocks beating naive_close (MAPE)", "seeds"]
     title = (f"Stock benchmark: {p['n_stocks']} A-shares, train days {p['train_days']}, test days {p['test_days']}, "
              f"look-back {p['seq_len']}, horizon {p['horizon']}; price scale, mean over stocks (± std over seeds).")
     return f"{title}\n\n{markdown_table(head, rows)}\n\nWall time: {result['wall_seconds']:.0f} s.\n"

@@ -21,8 +21,11 @@ def bench(
     seq_len: int = typer.Option(30, help="Look-back window in trading days."),
     models: str = typer.Option(",".join(("naive_close", "naive_open", "transformer", "dlinear", "bbt")),
                                help="Comma-separated models."),
-    ablations: bool = typer.Option(False, help="Also run bbt_no_dwt, bbt_no_spatial, bbt_t2v."),
-    loss: str = typer.Option("mse", help="Training loss for every model: mse | mae (both relative-weighted)."),
+    ablations: bool = typer.Option(False, help="Also run bbt_no_dwt, bbt_no_spatial, bbt_t2v, bbt_no_recent."),
+    loss: str = typer.Option(None, help="Training loss for every model: mse | mae (both relative-weighted; "
+                                        "default mae)."),
+    batch_size: int = typer.Option(None, help="Mini-batch size (default 64)."),
+    lr: float = typer.Option(None, help="Learning rate (default 1e-3)."),
     epochs: int = typer.Option(None, help="Max epochs per fit."),
     time_budget: float = typer.Option(None, help="Seconds per fit at most."),
     batches_per_epoch: int = typer.Option(None, help="Mini-batches per epoch (pooled data is large)."),
@@ -45,10 +48,11 @@ def bench(
     names = tuple(m.strip() for m in models.split(",") if m.strip()) + (ABLATIONS if ablations else ())
     cfg = StockBenchConfig(n_stocks=stocks, seeds=tuple(range(seeds)), horizon=horizon, seq_len=seq_len,
                            models=names, sample_seed=sample_seed)
-    if loss not in ("mse", "mae"):
+    if loss is not None and loss not in ("mse", "mae"):
         raise BBTError(f"--loss must be mse or mae, got {loss!r}")
-    changes = {k: v for k, v in {"loss": loss, "epochs": epochs, "time_budget_s": time_budget,
-                                 "max_batches_per_epoch": batches_per_epoch}.items() if v is not None}
+    changes = {k: v for k, v in {"loss": loss, "epochs": epochs, "time_budget_s": time_budget, "lr": lr,
+                                 "batch_size": batch_size, "max_batches_per_epoch": batches_per_epoch}.items()
+               if v is not None}
     cfg.train = dataclasses.replace(cfg.train, **changes)
     console = Console()
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -36,7 +36,7 @@ class ST2VecConfig:
 
 
 class DWTST2Vec(nn.Module):
-    """forward(x [B, L, C], x_mark [B, L, M] | None) -> [B, L, d_model]."""
+    """forward(x [B, L, C], x_mark [B, L, M] | None, glob [B, L, 1] | None) -> [B, L, d_model]."""
 
     def __init__(self, enc_in: int, mark_dim: int, cfg: ST2VecConfig):
         super().__init__()
@@ -67,11 +67,14 @@ class DWTST2Vec(nn.Module):
             return ["global", "local"]
         return ["value"]  # plain Time2Vec (or both splits switched off)
 
-    def parts(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        """The split of x [B, L, C] the flags select; the parts always add back to x (globals broadcast)."""
+    def parts(self, x: torch.Tensor, glob: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """The split of x [B, L, C] the flags select; the parts always add back to x (globals broadcast).
+        `glob` [B, L, 1] supplies the global part from outside: a channel-independent caller embeds each series
+        alone (C = 1) together with the panel's cross-series mean, so local = the series minus that mean."""
+        if self._spatial:
+            glob, local = (glob, x - glob) if glob is not None else spatial_split(x)  # [B, L, 1], [B, L, C]
         if self._dwt and self._spatial:
             # Both splits are linear and commute; splitting space first halves the DWT work (C+1 channels, not 2C).
-            glob, local = spatial_split(x)  # [B, L, 1], [B, L, C]
             low, high = self.dwt(torch.cat([glob, local], dim=-1))  # each [B, L, 1 + C]
             return {"low_global": low[..., :1], "low_local": low[..., 1:],
                     "high_global": high[..., :1], "high_local": high[..., 1:]}
@@ -79,13 +82,13 @@ class DWTST2Vec(nn.Module):
             low, high = self.dwt(x)  # [B, L, C] each
             return {"low": low, "high": high}
         if self._spatial:
-            glob, local = spatial_split(x)
             return {"global": glob, "local": local}
         return {"value": x}
 
-    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None,
+                glob: torch.Tensor | None = None) -> torch.Tensor:
         b, length, _ = x.shape  # [B, L, C]
-        feats = [self.part_t2v[name](p) for name, p in self.parts(x).items()]  # each [B, L, t2v_dim]
+        feats = [self.part_t2v[name](p) for name, p in self.parts(x, glob).items()]  # each [B, L, t2v_dim]
         # Position relative to the window's end (last step = 0), so it means the same for any window length.
         pos = (torch.arange(length, device=x.device, dtype=x.dtype) - (length - 1)) / length
         t = pos.view(1, length, 1).expand(b, -1, -1)  # [B, L, 1]

@@ -5,7 +5,8 @@
     then de-normalise with the target channels' window statistics.
 
 Registered variants (same class, different defaults): `bbt` (full), `bbt_no_dwt` (no temporal split),
-`bbt_no_spatial` (no global/local split), `bbt_t2v` (plain Time2Vec of the raw window).
+`bbt_no_spatial` (no global/local split), `bbt_t2v` (plain Time2Vec of the raw window), `bbt_no_recent` (without
+the MLP over the last steps, for settings that switch it on).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from bbt.ts.models.base import ForecastSpec, register
 from bbt.ts.models.layers import transformer_encoder
 from bbt.ts.st2vec import DWTST2Vec, ST2VecConfig
 
-NORMS = ("last", "mean", "revin", "none")
+NORMS = ("last", "ratio", "mean", "revin", "none")
 
 
 @dataclass
@@ -38,13 +39,28 @@ class BBTTSConfig:
     # why: windows drift in level (prices); "last" = subtract each channel's last value (NLinear), "mean" =
     # subtract the window mean, "revin" = also divide by the window std (RevIN without the affine). "last" gave
     # the lowest validation MSE on ETTh1 (L=96, H=24, short CPU runs: last 0.378 < mean 0.404 < revin 0.420).
+    # "ratio" = divide by the last value (x / x_last - 1): for positive series such as prices, where a move
+    # means the same at any price level (a limit-up day is +10 % at 5 or at 50 CNY); forecasts are relative
+    # changes, so one pooled model learns them once for every stock and every year.
     norm: str = "last"
+    # why: channel-mixing embeddings fit the noise of a few series (ETT: 7); channel-independent = each series
+    # is embedded and encoded alone, as a [B*C, L, 1] batch with shared weights (PatchTST's remedy), its
+    # DWT-ST2Vec global part being the panel's cross-series mean, so every series still sees what it shares.
+    channel_independent: bool = False
     linear_skip: bool = True  # why: a linear map over time per target (NLinear) keeps it >= a linear model
+    # why: some targets hang on the last few steps far more than on the window, e.g. tomorrow's open on where
+    # today closed in its range or whether it closed limit-up. A small MLP over the last `recent_steps` steps
+    # of every channel (window-normalised) learns those non-linear rules quickly, where the whole-window paths
+    # mostly fit noise (stock benchmark, validation). 0 = off.
+    recent_steps: int = 0
+    recent_hidden: int = 64
     head_dim: int = 4  # why: features per step and target fed to the time-mixing head; keeps the head O(L*H)
     eps: float = 1e-5  # why: guards the std of flat windows (suspended stocks, constant sensors)
     # why: channels in the same unit (open/high/low/close) normalised each by itself all end at 0, which erases
     # the gaps between them (today's open vs yesterday's close). Channels in ref_group use the statistics of
-    # ref_channel instead (e.g. every price relative to the last close); -1 = each channel its own.
+    # ref_channel instead (e.g. every price relative to the last close); -1 = each channel its own. With norm
+    # "ratio" only the ref_group is divided; the other channels (volume, which can be <= 0 once scaled) are
+    # only shifted by their last value.
     ref_channel: int = -1
     ref_group: tuple[int, ...] = ()
 
@@ -58,6 +74,9 @@ def window_stats(x: torch.Tensor, norm: str, eps: float) -> tuple[torch.Tensor, 
         return torch.zeros_like(one), one
     if norm == "last":
         return x[:, -1:].detach(), one
+    if norm == "ratio":
+        last = x[:, -1:].detach()
+        return last, last.abs().clamp_min(eps) / 100.0  # in percent: inputs of order 1, not 0.01
     mean = x.mean(dim=1, keepdim=True).detach()  # [B, 1, C]
     if norm == "mean":
         return mean, one
@@ -65,6 +84,7 @@ def window_stats(x: torch.Tensor, norm: str, eps: float) -> tuple[torch.Tensor, 
     return mean, std
 
 
+@register("bbt_no_recent", BBTTSConfig, recent_steps=0)
 @register("bbt_t2v", BBTTSConfig, plain_t2v=True)
 @register("bbt_no_spatial", BBTTSConfig, use_spatial=False)
 @register("bbt_no_dwt", BBTTSConfig, use_dwt=False)
@@ -79,11 +99,12 @@ class BBTTS(nn.Module):
         st = ST2VecConfig(d_model=cfg.d_model, wavelet=cfg.wavelet, level=cfg.level, use_dwt=cfg.use_dwt,
                           use_spatial=cfg.use_spatial, plain_t2v=cfg.plain_t2v, t2v_dim=cfg.t2v_dim,
                           dropout=cfg.dropout)
-        self.embed = DWTST2Vec(spec.enc_in, spec.mark_dim, st)
+        ci = cfg.channel_independent
+        self.embed = DWTST2Vec(1 if ci else spec.enc_in, spec.mark_dim, st)
         self.encoder = transformer_encoder(cfg.d_model, cfg.n_heads, cfg.d_ff, cfg.e_layers, cfg.dropout)
         # Head: per step, head_dim features for each target; then one map over (time x features) -> H,
         # shared by the targets (channel-independent like PatchTST's flatten head, but O(L * head_dim * H)).
-        self.to_target = nn.Linear(cfg.d_model, c_out * cfg.head_dim)
+        self.to_target = nn.Linear(cfg.d_model, (1 if ci else c_out) * cfg.head_dim)
         self.head_drop = nn.Dropout(cfg.dropout)
         self.time_head = nn.Linear(L * cfg.head_dim, H)
         # why: start the Transformer path at zero so training starts from the skip path (a persistence /
@@ -94,6 +115,15 @@ class BBTTS(nn.Module):
         if self.skip is not None:  # zero = forecast the reference (last value / window mean) at step 0
             nn.init.zeros_(self.skip.weight)
             nn.init.zeros_(self.skip.bias)
+        self.recent = None
+        if cfg.recent_steps:
+            if not 0 < cfg.recent_steps <= L:
+                raise ValueError(f"recent_steps must be in [1, seq_len={L}], got {cfg.recent_steps}")
+            self.recent = nn.Sequential(nn.Linear(cfg.recent_steps * spec.enc_in, cfg.recent_hidden), nn.GELU(),
+                                        nn.Linear(cfg.recent_hidden, cfg.recent_hidden), nn.GELU(),
+                                        nn.Linear(cfg.recent_hidden, H * c_out))
+            nn.init.zeros_(self.recent[-1].weight)  # starts at zero like the other paths
+            nn.init.zeros_(self.recent[-1].bias)
         self.register_buffer("target", torch.tensor(spec.target_idx, dtype=torch.long), persistent=False)
 
     def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
@@ -104,13 +134,31 @@ class BBTTS(nn.Module):
             g, r = list(self.cfg.ref_group), self.cfg.ref_channel
             ref, scale = ref.clone(), scale.clone()
             ref[..., g], scale[..., g] = ref[..., r : r + 1], scale[..., r : r + 1]
+            if self.cfg.norm == "ratio":
+                rest = [c for c in range(x.shape[-1]) if c not in set(g)]
+                scale[..., rest] = 1.0
         xn = (x - ref) / scale  # [B, L, C]
-        h = self.encoder(self.embed(xn, x_mark))  # [B, L, D]
-        z = self.to_target(h).view(b, -1, c_out, k)  # [B, L, C_out, k]
-        z = z.permute(0, 2, 1, 3).flatten(2)  # [B, C_out, L * k]
-        out = self.time_head(self.head_drop(z))  # [B, C_out, H]
+        if self.cfg.channel_independent:
+            out = self._encode_each_series(xn, x_mark).index_select(1, self.target)  # [B, C_out, H]
+        else:
+            h = self.encoder(self.embed(xn, x_mark))  # [B, L, D]
+            z = self.to_target(h).view(b, -1, c_out, k)  # [B, L, C_out, k]
+            z = z.permute(0, 2, 1, 3).flatten(2)  # [B, C_out, L * k]
+            out = self.time_head(self.head_drop(z))  # [B, C_out, H]
         if self.skip is not None:
             out = out + self.skip(xn.index_select(-1, self.target).transpose(1, 2))  # [B, C_out, H]
         out = out.transpose(1, 2)  # [B, H, C_out]
+        if self.recent is not None:
+            out = out + self.recent(xn[:, -self.cfg.recent_steps:].flatten(1)).view(b, H, c_out)  # [B, H, C_out]
         t_ref, t_scale = ref.index_select(-1, self.target), scale.index_select(-1, self.target)  # [B, 1, C_out]
         return out * t_scale + t_ref  # [B, H, C_out]
+
+    def _encode_each_series(self, xn: torch.Tensor, x_mark: torch.Tensor | None) -> torch.Tensor:
+        """Channel-independent Transformer path: xn [B, L, C] -> [B, C, H], every series encoded alone."""
+        b, length, c = xn.shape
+        glob = xn.mean(dim=-1, keepdim=True).repeat_interleave(c, dim=0)  # [B*C, L, 1]: the panel's shared part
+        series = xn.transpose(1, 2).reshape(b * c, length, 1)  # [B*C, L, 1], row b*C + c = series c of window b
+        marks = x_mark.repeat_interleave(c, dim=0) if x_mark is not None else None  # [B*C, L, M]
+        h = self.encoder(self.embed(series, marks, glob=glob))  # [B*C, L, D]
+        z = self.to_target(h).flatten(1)  # [B*C, L * k]
+        return self.time_head(self.head_drop(z)).view(b, c, -1)  # [B, C, H]
