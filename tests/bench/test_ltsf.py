@@ -184,3 +184,24 @@ def test_settings_layering_and_ablation_inheritance(tmp_path):
     assert (t.lr, t.batch_size, t.epochs, t.seed) == (7e-4, 64, 3, 2)
     t = cfg.train_config("dlinear", seed=0)
     assert (t.lr, t.batch_size, t.epochs) == (2e-3, 32, 3)
+
+
+def test_members_average_their_forecasts(synth):
+    """A run with K members forecasts the mean of K fits with distinct seeds; its MSE is never above the
+    members' mean MSE (Jensen), and each member's own MSE is kept."""
+    path, _ = synth
+    cfg = LTSFConfig(csv=path, seq_len=L, models=("dlinear",), members={"dlinear": 2})
+    cfg.global_train = {"epochs": 1, "batch_size": 256}
+    data = load_ltsf(cfg)
+    r = run_one("dlinear", 12, 1, data, cfg)
+    assert r["members"] == 2 and len(r["member_MSE"]) == 2 and len(r["member_val_MSE"]) == 2
+    assert r["member_MSE"][0] != r["member_MSE"][1]  # seeds 2 and 3: different shuffles
+    assert r["MSE"] <= np.mean(r["member_MSE"]) + 1e-12
+    single = run_one("dlinear", 12, 2, data, LTSFConfig(csv=path, seq_len=L, models=("dlinear",),
+                                                         global_train={"epochs": 1, "batch_size": 256}))
+    assert single["members"] == 1 and "member_MSE" not in single
+    assert single["MSE"] == pytest.approx(r["member_MSE"][0], rel=1e-6)  # member 1 of seed 1 = seed 2 alone
+    assert cfg.members_for("naive") == 1
+    assert LTSFConfig(csv=path, members={"bbt": 3}).members_for("bbt_no_dwt") == 3  # ablations inherit bbt's
+    with pytest.raises(Exception, match="members"):
+        LTSFConfig(csv=path, members={"dlinear": 0}).members_for("dlinear")

@@ -95,17 +95,18 @@ def test_aggregate_mean_over_stocks_then_seeds():
 def test_cli_end_to_end_two_stocks(data_dir, tmp_path, monkeypatch):
     out = tmp_path / "bench.json"
     args = ["ts", "bench", "--data-dir", str(data_dir), "--stocks", "2", "--seeds", "2", "--seq-len", "16",
-            "--models", "naive_close,naive_open,dlinear,transformer,bbt", "--epochs", "1",
+            "--models", "naive_close,naive_open,gbm,dlinear,transformer,bbt", "--epochs", "1",
             "--batches-per-epoch", "3", "--plots", "1", "--out", str(out)]
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 0, res.output + repr(res.exception)
     r = json.loads(out.read_text())
     assert set(r) >= {"protocol", "models", "vs_transformer", "vs_naive_close_mape", "share_of_stocks_beating_naive_close_mape"}
-    assert set(r["models"]) == {"naive_close", "naive_open", "dlinear", "transformer", "bbt"}
+    assert set(r["models"]) == {"naive_close", "naive_open", "gbm", "dlinear", "transformer", "bbt"}
+    assert r["models"]["gbm"]["seeds"] == 1  # deterministic: run once, like the naive baselines
     for m in r["models"].values():
         assert set(m) >= {"MSE", "RMSE", "MAE", "MAPE", "R2", "per_stock"}
         assert len(m["per_stock"]) == 2
-    assert set(r["vs_transformer"]) == {"naive_close", "naive_open", "dlinear", "bbt"}
+    assert set(r["vs_transformer"]) == {"naive_close", "naive_open", "gbm", "dlinear", "bbt"}
     assert r["models"]["bbt"]["seeds"] == 2
     assert out.with_suffix(".md").exists() and out.with_suffix(".png").stat().st_size > 10_000
     # naive_close computed exactly from the raw CSV
@@ -124,3 +125,33 @@ def test_cli_end_to_end_two_stocks(data_dir, tmp_path, monkeypatch):
     assert res2.exit_code == 0, repr(res2.exception)
     r2 = json.loads(out.read_text())
     assert r2["models"]["bbt"]["MSE"] == r["models"]["bbt"]["MSE"]
+
+
+def test_gbm_features_never_see_the_target_day(two_stocks):
+    """Last-bar features of day t read days t-1 and earlier only: changing day t and later changes nothing."""
+    from bbt.bench.stock_gbm import FEATURES, last_bar_features
+
+    cfg, stocks = two_stocks
+    frame = stocks[0].frame
+    days = np.arange(3, 60)
+    base = last_bar_features(frame, days)
+    assert base.shape == (len(days), len(FEATURES)) and np.isfinite(base).all()
+    changed = frame.copy()
+    changed.loc[30:, ["open", "high", "low", "close", "volume"]] *= 1.5
+    after = last_bar_features(changed, days)
+    assert np.array_equal(after[days <= 30], base[days <= 30])
+    assert not np.allclose(after[days == 31], base[days == 31])
+    # hand check of day 10: yesterday's return and where yesterday closed within its range
+    o, h, lo, c = (frame[k].to_numpy() for k in ("open", "high", "low", "close"))
+    row = base[days == 10][0]
+    assert row[0] == pytest.approx(c[9] / c[8] - 1)
+    assert row[2] == pytest.approx((c[9] - lo[9]) / (h[9] - lo[9]) if h[9] > lo[9] else 0.5)
+    assert row[5] == pytest.approx(o[9] / c[9] - 1)
+
+
+def test_unknown_model_fails_before_loading(data_dir, tmp_path):
+    from bbt.bench.stocks import run_stock_benchmark
+
+    with pytest.raises(BBTError, match="unknown forecaster"):
+        run_stock_benchmark(data_dir, StockBenchConfig(n_stocks=2, models=("naive_close", "prophet")),
+                            tmp_path / "x.json")

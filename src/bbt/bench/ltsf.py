@@ -75,6 +75,8 @@ LTSF_MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
     "bbt": {"d_model": 32, "e_layers": 1, "d_ff": 64},
 }
 
+LTSF_MEMBERS: dict[str, int] = {}  # ensemble members per model (default 1); bbt_* ablations inherit bbt's
+
 # Published results at look-back 96, features M, standardised scale: {model: {horizon: {MSE, MAE}}}.
 # These are the authors' own runs, quoted from our issue; not reproduced here.
 PUBLISHED: dict[str, dict[str, dict[str, dict[str, float]]]] = {
@@ -104,6 +106,9 @@ class LTSFConfig:
     train: TrainConfig = field(default_factory=lambda: copy.deepcopy(LTSF_TRAIN_BASE))
     train_overrides: dict[str, dict[str, Any]] = field(default_factory=lambda: copy.deepcopy(LTSF_TRAIN_DEFAULTS))
     model_overrides: dict[str, dict[str, Any]] = field(default_factory=lambda: copy.deepcopy(LTSF_MODEL_DEFAULTS))
+    # why: members per run: a run of a trainable model fits this many copies (seeds seed*K .. seed*K+K-1) and
+    # forecasts their mean (a deep ensemble). Recorded per model; each member's own test MSE is kept too.
+    members: dict[str, int] = field(default_factory=lambda: dict(LTSF_MEMBERS))
     global_train: dict[str, Any] = field(default_factory=dict)  # CLI settings for every model
     train_sets: dict[str, dict[str, Any]] = field(default_factory=dict)  # CLI settings per model, applied last
 
@@ -114,6 +119,14 @@ class LTSFConfig:
 
         changes = {**own(self.train_overrides), **self.global_train, **own(self.train_sets), "seed": seed}
         return dataclasses.replace(self.train, **changes)
+
+    def members_for(self, name: str) -> int:
+        if not get(name).trainable:
+            return 1
+        k = self.members.get(name, self.members.get("bbt", 1) if name.startswith("bbt_") else 1)
+        if int(k) < 1:
+            raise BBTError(f"members for {name} must be at least 1, got {k}")
+        return int(k)
 
     def model_config(self, name: str) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -237,20 +250,34 @@ def run_one(name: str, horizon: int, seed: int, data: LTSFData, cfg: LTSFConfig,
     train, val, test = (make_windows(data, p, L, H) for p in ("train", "val", "test"))
     C = data.scaled.shape[1]
     spec = ForecastSpec(L, H, C, target_idx=tuple(range(C)), mark_dim=data.marks.shape[1])
-    torch.manual_seed(seed)
-    model = build_forecaster(name, spec, **cfg.model_config(name))
-    out: dict[str, Any] = {"n_params": int(sum(p.numel() for p in model.parameters()))}
-    if get(name).trainable:
-        tcfg = cfg.train_config(name, seed)
-        fit = fit_forecaster(model, train, val, tcfg, progress=progress, desc=f"{name} H={H} seed {seed}")
-        out.update(train_seconds=fit.seconds, epochs=fit.epochs_run, history=fit.history)
-    else:
-        out.update(train_seconds=0.0, epochs=0)
-    out["val_MSE"] = evaluate_loss(model, val, "mse")
-    pred = predict(model, test).astype(np.float64)  # [N, H, C]
-    true = np.stack([test.targets[s + L: s + L + H] for s in test.starts]).astype(np.float64)
-    err = true - pred
-    out.update(MSE=float(np.mean(err**2)), MAE=float(np.mean(np.abs(err))), n_test_windows=len(test))
+    k = cfg.members_for(name)
+    truth = {part: np.stack([w.targets[s + L: s + L + H] for s in w.starts]).astype(np.float64)
+             for part, w in (("val", val), ("test", test))}  # [N, H, C]
+    preds: dict[str, list[np.ndarray]] = {"val": [], "test": []}
+    out: dict[str, Any] = {"members": k, "train_seconds": 0.0, "epochs": 0}
+    epochs, histories = [], []
+    for m in range(k):
+        member_seed = seed * k + m  # k = 1: the run's own seed
+        torch.manual_seed(member_seed)
+        model = build_forecaster(name, spec, **cfg.model_config(name))
+        out["n_params"] = int(sum(p.numel() for p in model.parameters()))
+        if get(name).trainable:
+            desc = f"{name} H={H} seed {seed}" + (f" member {m + 1}/{k}" if k > 1 else "")
+            fit = fit_forecaster(model, train, val, cfg.train_config(name, member_seed), progress=progress, desc=desc)
+            out["train_seconds"] += fit.seconds
+            epochs.append(fit.epochs_run)
+            histories.append(fit.history)
+        for part, w in (("val", val), ("test", test)):
+            preds[part].append(predict(model, w).astype(np.float64))  # [N, H, C]
+    if epochs:
+        out.update(epochs=int(round(np.mean(epochs))), history=histories[0] if k == 1 else histories)
+    mean = {part: np.mean(p, axis=0) for part, p in preds.items()}  # the ensemble's forecast
+    err = truth["test"] - mean["test"]
+    out.update(MSE=float(np.mean(err**2)), MAE=float(np.mean(np.abs(err))), n_test_windows=len(test),
+               val_MSE=float(np.mean((truth["val"] - mean["val"]) ** 2)))
+    if k > 1:
+        out["member_MSE"] = [float(np.mean((truth["test"] - p) ** 2)) for p in preds["test"]]
+        out["member_val_MSE"] = [float(np.mean((truth["val"] - p) ** 2)) for p in preds["val"]]
     return out
 
 
@@ -284,6 +311,9 @@ def protocol_dict(cfg: LTSFConfig, data: LTSFData) -> dict:
         "seeds": list(cfg.seeds), "models": list(cfg.models),
         "train_config": {n: dataclasses.asdict(cfg.train_config(n, 0)) for n in cfg.models if get(n).trainable},
         "model_overrides": {n: cfg.model_config(n) for n in cfg.models},
+        "members": {n: cfg.members_for(n) for n in cfg.models},
+        "members_note": "a run of a model with K > 1 members averages the forecasts of K fits (seeds seed*K .. "
+                        "seed*K+K-1); member_MSE lists each member's own test MSE",
         "early_stopping": "validation loss (the training loss), best validation weights restored",
         "torch_threads": torch.get_num_threads(),
     }
@@ -306,6 +336,7 @@ def _run_key(cfg: LTSFConfig, data_key: dict, name: str, horizon: int, seed: int
         "code": _code_sha1(name),
         "train": dataclasses.asdict(cfg.train_config(name, seed)) if trainable else None,
         "model": cfg.model_config(name),
+        **({"members": cfg.members_for(name)} if cfg.members_for(name) > 1 else {}),
     })
 
 
@@ -320,6 +351,10 @@ def aggregate(runs: list[dict]) -> dict:
     out["seeds"] = len(runs)
     out["n_params"] = runs[0]["n_params"]
     out["n_test_windows"] = runs[0]["n_test_windows"]
+    out["members"] = runs[0].get("members", 1)
+    single = [v for r in runs for v in r.get("member_MSE", [])]
+    if single:
+        out["member_MSE_mean"] = float(np.mean(single))  # a single member's test MSE, on average
     return out
 
 
@@ -400,7 +435,8 @@ def ltsf_markdown(result: dict) -> str:
     head = ["source", "model"] + [c for h in hs for c in (f"H={h} MSE", f"H={h} MAE", f"H={h} train s")]
     rows = []
     for name, m in result["models"].items():
-        row = ["ours (this run)", name]
+        k = max((r.get("members", 1) for r in m.values()), default=1)
+        row = ["ours (this run)", name + (f" (mean of {k} fits)" if k > 1 else "")]
         for h in hs:
             r = m.get(h)
             row += [_pm(r, "MSE"), _pm(r, "MAE"), f"{r['train_seconds']:.0f} ({r['epochs']} ep)"] if r else [None] * 3
@@ -421,6 +457,10 @@ def ltsf_markdown(result: dict) -> str:
              f"(none dropped){'; mean ± std over ' + str(seeds) + ' seeds' if seeds > 1 else ''}. "
              f"Train s = seconds of the fit (torch threads: {p['torch_threads']}).")
     n_test = ", ".join(f"H={h}: {p['n_windows'][h]['test']}" for h in hs)
+    singles = [f"{name}: " + ", ".join(f"H={h} {m[h]['member_MSE_mean']:.3f}" for h in hs if "member_MSE_mean" in m.get(h, {}))
+               for name, m in result["models"].items() if any("member_MSE_mean" in r for r in m.values())]
+    if singles:
+        n_test += (". Test MSE of one fit alone (mean over the fits of an ensemble): " + "; ".join(singles))
     return (f"{title}\n\n{markdown_table(head, rows)}\n\nTest windows: {n_test}.\n\n"
             f"Validation MSE (early stopping / tuning only):\n\n"
             f"{markdown_table(['model'] + [f'H={h} val MSE' for h in hs], val_rows)}\n\n"

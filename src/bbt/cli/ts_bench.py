@@ -19,8 +19,8 @@ def bench(
     seeds: int = typer.Option(3, help="Training seeds per model (0..seeds-1)."),
     horizon: int = typer.Option(1, help="Days forecast from each window."),
     seq_len: int = typer.Option(30, help="Look-back window in trading days."),
-    models: str = typer.Option(",".join(("naive_close", "naive_open", "transformer", "dlinear", "bbt")),
-                               help="Comma-separated models."),
+    models: str = typer.Option(",".join(("naive_close", "naive_open", "gbm", "transformer", "dlinear", "bbt")),
+                               help="Comma-separated models (gbm: the classical last-bar baseline)."),
     ablations: bool = typer.Option(False, help="Also run bbt_no_dwt, bbt_no_spatial, bbt_t2v, bbt_no_recent."),
     loss: str = typer.Option(None, help="Training loss for every model: mse | mae (both relative-weighted; "
                                         "default mae)."),

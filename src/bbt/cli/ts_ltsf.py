@@ -40,6 +40,17 @@ def _parse_sets(items: list[str]) -> tuple[dict, dict]:
     return model, train
 
 
+def _parse_members(text: str, names: tuple[str, ...]) -> dict[str, int]:
+    """'5' -> every model 5; 'bbt=5,dlinear=3' -> those models (the others 1)."""
+    try:
+        if "=" not in text:
+            return {n: int(text) for n in names}
+        pairs = [item.split("=", 1) for item in text.split(",") if item.strip()]
+        return {name.strip(): int(k) for name, k in pairs}
+    except ValueError:
+        raise BBTError(f"--members expects K or NAME=K,..., got {text!r}") from None
+
+
 @ts_app.command("bench-ltsf")
 def bench_ltsf(
     csv: Path = typer.Option(None, help="ETT-style CSV (date + numeric columns). Default: <data dir>/ltsf/ETTh1.csv."),
@@ -59,6 +70,8 @@ def bench_ltsf(
     split: str = typer.Option("auto", help="ett (12/4/4 months) | ratio (70/10/20 %) | auto (ett for ETT* files)."),
     set_: list[str] = typer.Option([], "--set", help="Override: NAME.FIELD=VALUE (model) or NAME.train.FIELD=VALUE "
                                                      "(training), e.g. --set bbt.d_model=64. Repeatable."),
+    members: str = typer.Option(None, help="Ensemble members per run: K for every trainable model, or NAME=K,... "
+                                           "(default: bbt's setting in bbt.bench.ltsf.LTSF_MEMBERS, others 1)."),
     threads: int = typer.Option(0, help="torch threads (0 = torch default)."),
     fresh: bool = typer.Option(False, help="Ignore cached runs of an earlier, interrupted call."),
     out: Path = typer.Option(Path("results/ltsf_etth1.json"), help="JSON path; the .md table is written beside it."),
@@ -90,6 +103,8 @@ def bench_ltsf(
     for name, changes in model_sets.items():
         cfg.model_overrides.setdefault(name, {}).update(changes)
     cfg.train_sets = train_sets
+    if members is not None:
+        cfg.members = _parse_members(members, names)
     cfg.global_train = {k: v for k, v in {"epochs": epochs, "batch_size": batch_size, "lr": lr}.items()
                         if v is not None}
     cfg.global_train["time_budget_s"] = time_budget if time_budget > 0 else None

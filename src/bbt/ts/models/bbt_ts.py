@@ -47,7 +47,18 @@ class BBTTSConfig:
     # is embedded and encoded alone, as a [B*C, L, 1] batch with shared weights (PatchTST's remedy), its
     # DWT-ST2Vec global part being the panel's cross-series mean, so every series still sees what it shares.
     channel_independent: bool = False
+    # why: a learned periodic profile per channel (CycleNet's residual cycle forecasting), removed from the
+    # window before everything else and added back to the forecast: it holds the average daily load shape
+    # estimated from all training rows, which a 96-step window sees only four noisy times. The position of a
+    # step in the cycle comes from column `cycle_mark` of x_mark, TSLib's position feature in [-0.5, 0.5]
+    # (hour of day: hour / 23 - 0.5 for cycle_len 24). 0 = off.
+    cycle_len: int = 0
+    cycle_mark: int = 0
     linear_skip: bool = True  # why: a linear map over time per target (NLinear) keeps it >= a linear model
+    # why: the linear path may read its own window normalisation (e.g. "revin", RLinear) while the Transformer
+    # path keeps `norm`; then the forecast is the linear path's de-normalised output plus the Transformer
+    # path's residual. None = the same as `norm`.
+    skip_norm: str | None = None
     # why: some targets hang on the last few steps far more than on the window, e.g. tomorrow's open on where
     # today closed in its range or whether it closed limit-up. A small MLP over the last `recent_steps` steps
     # of every channel (window-normalised) learns those non-linear rules quickly, where the whole-window paths
@@ -92,8 +103,9 @@ def window_stats(x: torch.Tensor, norm: str, eps: float) -> tuple[torch.Tensor, 
 class BBTTS(nn.Module):
     def __init__(self, spec: ForecastSpec, cfg: BBTTSConfig):
         super().__init__()
-        if cfg.norm not in NORMS:
-            raise ValueError(f"norm must be one of {NORMS}, got {cfg.norm!r}")
+        for name, value in (("norm", cfg.norm), ("skip_norm", cfg.skip_norm or cfg.norm)):
+            if value not in NORMS:
+                raise ValueError(f"{name} must be one of {NORMS}, got {value!r}")
         self.spec, self.cfg = spec, cfg
         L, H, c_out = spec.seq_len, spec.pred_len, spec.c_out
         st = ST2VecConfig(d_model=cfg.d_model, wavelet=cfg.wavelet, level=cfg.level, use_dwt=cfg.use_dwt,
@@ -115,6 +127,9 @@ class BBTTS(nn.Module):
         if self.skip is not None:  # zero = forecast the reference (last value / window mean) at step 0
             nn.init.zeros_(self.skip.weight)
             nn.init.zeros_(self.skip.bias)
+        self.cycle = nn.Parameter(torch.zeros(cfg.cycle_len, spec.enc_in)) if cfg.cycle_len else None  # [W, C]
+        if self.cycle is not None and not 0 <= cfg.cycle_mark < spec.mark_dim:
+            raise ValueError(f"cycle_mark {cfg.cycle_mark} is not a column of the {spec.mark_dim} calendar marks")
         self.recent = None
         if cfg.recent_steps:
             if not 0 < cfg.recent_steps <= L:
@@ -129,6 +144,9 @@ class BBTTS(nn.Module):
     def forward(self, x: torch.Tensor, x_mark: torch.Tensor | None = None) -> torch.Tensor:
         b = x.shape[0]  # x: [B, L, C]
         H, c_out, k = self.spec.pred_len, self.spec.c_out, self.cfg.head_dim
+        if self.cycle is not None:
+            phase_in, phase_out = self._cycle_phases(x_mark)  # [B, L], [B, H]
+            x = x - self.cycle[phase_in]  # [B, L, C]
         ref, scale = window_stats(x, self.cfg.norm, self.cfg.eps)  # [B, 1, C] each
         if self.cfg.ref_channel >= 0 and self.cfg.ref_group:
             g, r = list(self.cfg.ref_group), self.cfg.ref_channel
@@ -145,13 +163,33 @@ class BBTTS(nn.Module):
             z = self.to_target(h).view(b, -1, c_out, k)  # [B, L, C_out, k]
             z = z.permute(0, 2, 1, 3).flatten(2)  # [B, C_out, L * k]
             out = self.time_head(self.head_drop(z))  # [B, C_out, H]
-        if self.skip is not None:
+        own_skip = self.skip is not None and self.cfg.skip_norm not in (None, self.cfg.norm)
+        if self.skip is not None and not own_skip:
             out = out + self.skip(xn.index_select(-1, self.target).transpose(1, 2))  # [B, C_out, H]
         out = out.transpose(1, 2)  # [B, H, C_out]
         if self.recent is not None:
             out = out + self.recent(xn[:, -self.cfg.recent_steps:].flatten(1)).view(b, H, c_out)  # [B, H, C_out]
         t_ref, t_scale = ref.index_select(-1, self.target), scale.index_select(-1, self.target)  # [B, 1, C_out]
-        return out * t_scale + t_ref  # [B, H, C_out]
+        if own_skip:  # base forecast = the linear path in its own normalisation; the rest is a residual
+            xt = x.index_select(-1, self.target)  # [B, L, C_out]
+            s_ref, s_scale = window_stats(xt, self.cfg.skip_norm, self.cfg.eps)  # [B, 1, C_out]
+            base = self.skip(((xt - s_ref) / s_scale).transpose(1, 2)).transpose(1, 2) * s_scale + s_ref
+            out = base + out * t_scale  # [B, H, C_out]
+        else:
+            out = out * t_scale + t_ref  # [B, H, C_out]
+        if self.cycle is not None:
+            out = out + self.cycle.index_select(1, self.target)[phase_out]  # [B, H, C_out]
+        return out
+
+    def _cycle_phases(self, x_mark: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Position in the cycle of every input step [B, L] and forecast step [B, H], from the marks."""
+        if x_mark is None:
+            raise ValueError("cycle_len needs calendar marks (x_mark) to place the window in its cycle")
+        w = self.cfg.cycle_len
+        pos = x_mark[..., self.cfg.cycle_mark]  # [B, L] in [-0.5, 0.5]
+        phase_in = torch.round((pos + 0.5) * (w - 1)).long().remainder(w)  # [B, L]
+        steps = torch.arange(1, self.spec.pred_len + 1, device=pos.device)  # the forecast follows the window
+        return phase_in, (phase_in[:, -1:] + steps).remainder(w)  # [B, L], [B, H]
 
     def _encode_each_series(self, xn: torch.Tensor, x_mark: torch.Tensor | None) -> torch.Tensor:
         """Channel-independent Transformer path: xn [B, L, C] -> [B, C, H], every series encoded alone."""
