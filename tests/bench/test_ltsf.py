@@ -205,3 +205,27 @@ def test_members_average_their_forecasts(synth):
     assert LTSFConfig(csv=path, members={"bbt": 3}).members_for("bbt_no_dwt") == 3  # ablations inherit bbt's
     with pytest.raises(Exception, match="members"):
         LTSFConfig(csv=path, members={"dlinear": 0}).members_for("dlinear")
+
+
+def test_search_report_over_runs(synth, tmp_path):
+    """Two bbt settings (an ensemble and a single fit), each a benchmark run; the report puts them in one table."""
+    path, _ = synth
+    folder = tmp_path / "search"
+    base = ["ts", "bench-ltsf", "--csv", str(path), "--seq-len", str(L), "--horizons", "12", "--models", "bbt",
+            "--epochs", "1", "--batch-size", "256", "--set", "bbt.d_model=8", "--set", "bbt.d_ff=16", "--threads", "1"]
+    for name, extra in (("ens", ["--members", "2"]), ("single", ["--members", "1", "--set", "bbt.cycle_len=0"])):
+        res = CliRunner().invoke(app, base + extra + ["--out", str(folder / f"{name}.json")])
+        assert res.exit_code == 0, res.output + repr(res.exception)
+    ens = json.loads((folder / "ens.json").read_text())
+    assert ens["protocol"]["members"] == {"bbt": 2}
+    assert ens["protocol"]["model_overrides"]["bbt"]["cycle_len"] == 24  # hourly defaults applied
+    assert ens["protocol"]["model_overrides"]["bbt"]["mark_columns"] == [0]
+    assert "member_MSE_mean" in ens["models"]["bbt"]["12"]
+    assert "bbt (mean of 2 fits)" in (folder / "ens.md").read_text()
+    res = CliRunner().invoke(app, ["ts", "search-report", str(folder)])
+    assert res.exit_code == 0, res.output + repr(res.exception)
+    summary = json.loads((folder / "summary.json").read_text())
+    assert set(summary) == {"ens", "single"}
+    assert summary["single"]["settings"]["bbt"]["cycle_len"] == 0
+    md = (folder / "summary.md").read_text()
+    assert "| ens | bbt | 12 | 2 |" in md and "| single | bbt | 12 | 1 |" in md

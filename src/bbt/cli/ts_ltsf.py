@@ -112,3 +112,15 @@ def bench_ltsf(
     run_ltsf_benchmark(cfg, out, fresh=fresh, console=console)
     console.print(Markdown(out.with_suffix(".md").read_text(encoding="utf-8")))
     console.print(f"wrote {out}, {out.with_suffix('.md')}")
+
+
+@ts_app.command("search-report")
+def search_report(folder: Path = typer.Argument(..., help="Folder of bench-ltsf JSON results, one setting each.")) -> None:
+    """One table (summary.json + summary.md) over several bench-ltsf runs: val and test MSE side by side."""
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    from bbt.bench.ltsf import search_report as build
+
+    build(folder)
+    Console().print(Markdown((folder / "summary.md").read_text(encoding="utf-8")))

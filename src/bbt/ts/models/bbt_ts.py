@@ -54,6 +54,9 @@ class BBTTSConfig:
     # (hour of day: hour / 23 - 0.5 for cycle_len 24). 0 = off.
     cycle_len: int = 0
     cycle_mark: int = 0
+    # why: calendar features the embedding reads (columns of x_mark; None = all). With one year of training
+    # rows, day of year or of month is seen once per value, so a model can only memorise it.
+    mark_columns: tuple[int, ...] | None = None
     linear_skip: bool = True  # why: a linear map over time per target (NLinear) keeps it >= a linear model
     # why: the linear path may read its own window normalisation (e.g. "revin", RLinear) while the Transformer
     # path keeps `norm`; then the forecast is the linear path's de-normalised output plus the Transformer
@@ -112,7 +115,11 @@ class BBTTS(nn.Module):
                           use_spatial=cfg.use_spatial, plain_t2v=cfg.plain_t2v, t2v_dim=cfg.t2v_dim,
                           dropout=cfg.dropout)
         ci = cfg.channel_independent
-        self.embed = DWTST2Vec(1 if ci else spec.enc_in, spec.mark_dim, st)
+        cols = tuple(range(spec.mark_dim)) if cfg.mark_columns is None else tuple(cfg.mark_columns)
+        if any(not 0 <= c < spec.mark_dim for c in cols):
+            raise ValueError(f"mark_columns {cols} are not all columns of the {spec.mark_dim} calendar marks")
+        self.register_buffer("mark_cols", torch.tensor(cols, dtype=torch.long), persistent=False)
+        self.embed = DWTST2Vec(1 if ci else spec.enc_in, len(cols), st)
         self.encoder = transformer_encoder(cfg.d_model, cfg.n_heads, cfg.d_ff, cfg.e_layers, cfg.dropout)
         # Head: per step, head_dim features for each target; then one map over (time x features) -> H,
         # shared by the targets (channel-independent like PatchTST's flatten head, but O(L * head_dim * H)).
@@ -156,6 +163,8 @@ class BBTTS(nn.Module):
                 rest = [c for c in range(x.shape[-1]) if c not in set(g)]
                 scale[..., rest] = 1.0
         xn = (x - ref) / scale  # [B, L, C]
+        if x_mark is not None:
+            x_mark = x_mark.index_select(-1, self.mark_cols)  # [B, L, M'] the marks the embedding reads
         if self.cfg.channel_independent:
             out = self._encode_each_series(xn, x_mark).index_select(1, self.target)  # [B, C_out, H]
         else:
