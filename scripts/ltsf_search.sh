@@ -12,6 +12,6 @@ run final                                   "$@"  # 3 members per run: ensemble 
 run single         --members 1              "$@"
 run all_marks      --members 1 --set bbt.mark_columns='[0,1,2,3]' "$@"
 run no_cycle       --members 1 --set bbt.cycle_len=0 "$@"
-run dropout_0.1    --members 1 --set bbt.dropout=0.1 "$@"
+run dropout_0.3    --members 1 --set bbt.dropout=0.3 "$@"
 run previous       --members 1 --set bbt.mark_columns='[0,1,2,3]' --set bbt.cycle_len=0 --set bbt.dropout=0.1 "$@"
 "${BBT}" ts search-report "$OUT"

@@ -1,8 +1,13 @@
 """BBT-TS: a Transformer encoder over DWT-ST2Vec embeddings, plus a linear skip path.
 
-    x [B, L, C] --window norm--> xn --DWT-ST2Vec--> [B, L, D] --encoder--> [B, L, D] --head--> [B, H, C_out]
-                                 xn[targets] --linear over time (NLinear-style skip)--------> [B, H, C_out] (+)
-    then de-normalise with the target channels' window statistics.
+    x [B, L, C] (- learned cycle) --window norm--> xn
+        xn --DWT-ST2Vec--> [B, L, D] --encoder--> [B, L, D] --head--> [B, H, C_out]
+        xn[targets] --linear over time (NLinear-style skip)---------------> [B, H, C_out] (+)
+        xn[last k steps] --MLP (optional recent-step path)-----------------> [B, H, C_out] (+)
+    then de-normalise with the target channels' window statistics (+ the cycle at the forecast steps).
+Every path that learns starts at zero, so an untrained BBT-TS forecasts the reference (persistence for the
+"last" and "ratio" norms). Options (BBTTSConfig): the cycle (CycleNet), which calendar marks the embedding
+reads, a channel-independent Transformer path, the recent-step MLP.
 
 Registered variants (same class, different defaults): `bbt` (full), `bbt_no_dwt` (no temporal split),
 `bbt_no_spatial` (no global/local split), `bbt_t2v` (plain Time2Vec of the raw window), `bbt_no_recent` (without
@@ -58,10 +63,6 @@ class BBTTSConfig:
     # rows, day of year or of month is seen once per value, so a model can only memorise it.
     mark_columns: tuple[int, ...] | None = None
     linear_skip: bool = True  # why: a linear map over time per target (NLinear) keeps it >= a linear model
-    # why: the linear path may read its own window normalisation (e.g. "revin", RLinear) while the Transformer
-    # path keeps `norm`; then the forecast is the linear path's de-normalised output plus the Transformer
-    # path's residual. None = the same as `norm`.
-    skip_norm: str | None = None
     # why: some targets hang on the last few steps far more than on the window, e.g. tomorrow's open on where
     # today closed in its range or whether it closed limit-up. A small MLP over the last `recent_steps` steps
     # of every channel (window-normalised) learns those non-linear rules quickly, where the whole-window paths
@@ -106,9 +107,8 @@ def window_stats(x: torch.Tensor, norm: str, eps: float) -> tuple[torch.Tensor, 
 class BBTTS(nn.Module):
     def __init__(self, spec: ForecastSpec, cfg: BBTTSConfig):
         super().__init__()
-        for name, value in (("norm", cfg.norm), ("skip_norm", cfg.skip_norm or cfg.norm)):
-            if value not in NORMS:
-                raise ValueError(f"{name} must be one of {NORMS}, got {value!r}")
+        if cfg.norm not in NORMS:
+            raise ValueError(f"norm must be one of {NORMS}, got {cfg.norm!r}")
         self.spec, self.cfg = spec, cfg
         L, H, c_out = spec.seq_len, spec.pred_len, spec.c_out
         st = ST2VecConfig(d_model=cfg.d_model, wavelet=cfg.wavelet, level=cfg.level, use_dwt=cfg.use_dwt,
@@ -172,20 +172,13 @@ class BBTTS(nn.Module):
             z = self.to_target(h).view(b, -1, c_out, k)  # [B, L, C_out, k]
             z = z.permute(0, 2, 1, 3).flatten(2)  # [B, C_out, L * k]
             out = self.time_head(self.head_drop(z))  # [B, C_out, H]
-        own_skip = self.skip is not None and self.cfg.skip_norm not in (None, self.cfg.norm)
-        if self.skip is not None and not own_skip:
+        if self.skip is not None:
             out = out + self.skip(xn.index_select(-1, self.target).transpose(1, 2))  # [B, C_out, H]
         out = out.transpose(1, 2)  # [B, H, C_out]
         if self.recent is not None:
             out = out + self.recent(xn[:, -self.cfg.recent_steps:].flatten(1)).view(b, H, c_out)  # [B, H, C_out]
         t_ref, t_scale = ref.index_select(-1, self.target), scale.index_select(-1, self.target)  # [B, 1, C_out]
-        if own_skip:  # base forecast = the linear path in its own normalisation; the rest is a residual
-            xt = x.index_select(-1, self.target)  # [B, L, C_out]
-            s_ref, s_scale = window_stats(xt, self.cfg.skip_norm, self.cfg.eps)  # [B, 1, C_out]
-            base = self.skip(((xt - s_ref) / s_scale).transpose(1, 2)).transpose(1, 2) * s_scale + s_ref
-            out = base + out * t_scale  # [B, H, C_out]
-        else:
-            out = out * t_scale + t_ref  # [B, H, C_out]
+        out = out * t_scale + t_ref  # [B, H, C_out]
         if self.cycle is not None:
             out = out + self.cycle.index_select(1, self.target)[phase_out]  # [B, H, C_out]
         return out
