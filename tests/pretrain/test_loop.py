@@ -73,6 +73,15 @@ def test_knowledge_and_joint_batches_join_the_mix(small_corpus, tokenizer_dir, d
     assert all(np.isfinite(v) for rec in losses(out).values() for k, v in rec.items() if k.startswith("loss_"))
 
 
+def test_infill_batches_join_the_mix(small_corpus, tokenizer_dir, tmp_path):
+    out = tmp_path / "infill"
+    pretrain(cfg(tokenizer_dir, steps=10, infill_rate=0.5), small_corpus, out)  # needs no shared data
+    recs = losses(out).values()
+    assert {k for rec in recs for k in rec if k.startswith("loss_")} == {"loss_text", "loss_infill"}
+    with pytest.raises(BBTError, match="infill_rate"):
+        pretrain(cfg(tokenizer_dir, infill_rate=1.0), small_corpus, tmp_path / "bad")
+
+
 def test_bad_settings(small_corpus, tokenizer_dir, tmp_path):
     with pytest.raises(BBTError, match="--data-dir"):
         pretrain(cfg(tokenizer_dir, joint_rate=0.2), small_corpus, tmp_path / "a")

@@ -108,3 +108,16 @@ def test_bad_weight_files_are_named(small_corpus, tmp_path):
         (tmp_path / name).write_text(content)
         with pytest.raises(BBTError, match=name):
             load_weights(tmp_path / name, small_corpus)
+
+
+def test_infill_targets_are_the_whole_original_sequence(small_corpus, tok):
+    span, infill = stream(small_corpus, tok, seed=3), stream(small_corpus, tok, seed=3)
+    for _ in range(5):
+        xs, ys = span.example()
+        xi, yi = infill.example(infill=True)
+        assert np.array_equal(xs, xi)  # same input: only the target differs
+        assert np.array_equal(yi[:-1], reconstruct(xs, ys, span.sentinels, tok.eos_token_id))
+        assert yi[-1] == tok.eos_token_id and len(yi) == span.raw_len + 1
+    b = infill.batch(4, infill=True)
+    assert b["labels"].shape == (4, infill.raw_len + 1) and b["input_ids"].shape == (4, 64)
+    assert not np.isin(b["labels"], infill.sentinels).any()  # the original text holds no sentinels

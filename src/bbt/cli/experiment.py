@@ -26,6 +26,10 @@ def pretrain_ablation(
     finetune_steps: int = typer.Option(1000, help="Fine-tuning steps per arm and seed."),
     batch_size: int = typer.Option(32, help="Batch size of both stages."),
     input_len: int = typer.Option(256, help="Pre-training sequence length (encoder tokens)."),
+    pretrain_optimizer: str = typer.Option("adamw", help="Pre-training optimiser: adamw | adafactor."),
+    pretrain_lr: float = typer.Option(2e-3, help="Pre-training peak learning rate."),
+    infill_rate: float = typer.Option(0.5, help="Share of pre-training corpus batches whose target is the whole "
+                                      "text (BART infilling); 0 = T5 span corruption alone."),
     seeds: str = typer.Option("0", help="Comma-separated fine-tuning seeds."),
     arms: str = typer.Option("all", help="all, or comma-separated: scratch, pretrained, pretrained_ss, "
                                           "pretrained_ss_sp."),
@@ -47,7 +51,9 @@ def pretrain_ablation(
         torch.set_num_threads(threads)
     arm_list = tuple(ARMS) if arms.strip() == "all" else tuple(a.strip() for a in arms.split(",") if a.strip())
     cfg = AblationConfig(preset=preset, pretrain_steps=pretrain_steps, finetune_steps=finetune_steps,
-                         batch_size=batch_size, input_len=input_len, temperature=temperature,
+                         batch_size=batch_size, input_len=input_len, pretrain_infill_rate=infill_rate,
+                         pretrain_optimizer=pretrain_optimizer, pretrain_lr=pretrain_lr,
+                         temperature=temperature,
                          seeds=tuple(int(s) for s in seeds.split(",")), arms=arm_list, eval_limit=eval_limit)
     console = Console()
     res = run_ablation(cfg, resolve_data_dir(data_dir), out, tokenizer=tokenizer, corpus=corpus, console=console)

@@ -26,6 +26,8 @@ def pretrain_command(
     warmup: int = typer.Option(100, help="Warm-up steps."),
     noise_density: float = typer.Option(0.15, help="Share of tokens masked by span corruption."),
     mean_span: float = typer.Option(3.0, help="Mean masked span length."),
+    infill_rate: float = typer.Option(0.0, help="Share of corpus batches whose target is the whole text (BART "
+                                      "text infilling) instead of the masked spans."),
     knowledge_rate: float = typer.Option(0.0, help="Share of batches that are knowledge-triple masking."),
     joint_rate: float = typer.Option(0.0, help="Share of batches that are news + prices -> next open."),
     data_dir: Path = typer.Option(None, help="Shared data (KG, news, prices) for the knowledge / joint objectives."),
@@ -48,7 +50,7 @@ def pretrain_command(
         torch.set_num_threads(threads)
     cfg = PretrainConfig(preset=preset, tokenizer=tokenizer, init=init, weights=weights, source_prompt=source_prompt,
                          input_len=input_len, noise_density=noise_density, mean_span=mean_span,
-                         knowledge_rate=knowledge_rate, joint_rate=joint_rate, batch_size=batch_size,
+                         infill_rate=infill_rate, knowledge_rate=knowledge_rate, joint_rate=joint_rate, batch_size=batch_size,
                          grad_accum=grad_accum, optimizer=optimizer, lr=lr, warmup_steps=warmup, steps=steps,
                          time_budget_s=time_budget,
                          log_every=log_every, save_every=save_every, seed=seed, mixed_precision=mixed_precision)

@@ -1,4 +1,5 @@
-"""The pre-training batches: span-corrupted corpus text, knowledge-triple masking, and text + series.
+"""The pre-training batches: span-corrupted corpus text (targets = the spans, or with `infill_rate` the whole
+text), knowledge-triple masking, and text + series.
 
 Each step draws one kind with the configured rates (one kind per batch keeps shapes simple: corpus batches are
 packed to a fixed length and need no padding). Every random choice comes from numpy Generators whose states are
@@ -102,12 +103,13 @@ class PretrainData:
     def __init__(self, cfg, corpus_dir: Path, tok, data_dir: Path | None, seed: int, cache_dir: Path):
         stream_cfg = StreamConfig(cfg.input_len, cfg.noise_density, cfg.mean_span, cfg.source_prompt, seed)
         self.text = CorpusStream(corpus_dir, tok, load_weights(cfg.weights, corpus_dir), stream_cfg)
-        rates = {"knowledge": cfg.knowledge_rate, "joint": cfg.joint_rate}
+        rates = {"infill": cfg.infill_rate, "knowledge": cfg.knowledge_rate,
+                 "joint": cfg.joint_rate}
         if any(r < 0 for r in rates.values()) or sum(rates.values()) >= 1:
-            raise BBTError(f"knowledge_rate + joint_rate must be in [0, 1), got {rates}")
+            raise BBTError(f"infill_rate + knowledge_rate + joint_rate must be in [0, 1), got {rates}")
         self.kinds = ["text"] + [k for k, r in rates.items() if r > 0]
         self.p = np.array([1 - sum(rates.values())] + [rates[k] for k in self.kinds[1:]])
-        if len(self.kinds) > 1 and data_dir is None:
+        if any(k in self.kinds for k in ("knowledge", "joint")) and data_dir is None:
             raise BBTError("knowledge masking and the joint objective read the shared data: pass --data-dir")
         self.other = {}
         if "knowledge" in self.kinds:
@@ -118,8 +120,8 @@ class PretrainData:
 
     def batch(self, size: int) -> tuple[str, dict[str, np.ndarray]]:
         kind = self.kinds[int(self.rng.choice(len(self.kinds), p=self.p))] if len(self.kinds) > 1 else "text"
-        if kind == "text":
-            return kind, self.text.batch(size)
+        if kind in ("text", "infill"):  # both read the same token stream
+            return kind, self.text.batch(size, infill=kind == "infill")
         return kind, self.other[kind].batch(size, self.rng)
 
     def state(self) -> dict:

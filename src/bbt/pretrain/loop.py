@@ -35,6 +35,11 @@ class PretrainConfig:
     input_len: int = 256  # encoder tokens per packed sequence
     noise_density: float = 0.15
     mean_span: float = 3.0
+    # why: share of corpus batches whose target is the whole original text (BART text infilling), not only the
+    # masked spans. Span targets alone can be predicted from token frequencies for a long time (the "unigram
+    # plateau"): after 500 steps the decoder barely read its input, and fine-tuning from it lost most on the
+    # tasks that copy a span of the input. A full target makes copying from the encoder the first thing learned.
+    infill_rate: float = 0.0
     knowledge_rate: float = 0.0  # share of batches that are knowledge-triple masking (needs the shared KG)
     joint_rate: float = 0.0  # share of batches that are news + price window -> next open (needs shared data)
     batch_size: int = 32

@@ -121,14 +121,19 @@ class CorpusStream:
         self.rng = np.random.default_rng(cfg.seed)
         self.tokens_by_source = {s: 0 for s in self.names}
 
-    def example(self) -> tuple[np.ndarray, np.ndarray]:
+    def example(self, infill: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """(inputs, targets); `infill`: the target is the whole original sequence + </s> (BART's text
+        infilling) instead of the masked spans only, so the decoder must copy the kept tokens from the encoder."""
         k = int(self.rng.choice(len(self.sources), p=self.weights))
         raw = np.asarray(self.sources[k].take(self.raw_len), dtype=np.int64)  # corrupted: input_len incl. </s>
         self.tokens_by_source[self.names[k]] += len(raw)
-        return corrupt_sequence(raw, self.rng, self.sentinels, self.eos, self.cfg.noise_density, self.cfg.mean_span)
+        inputs, targets = corrupt_sequence(raw, self.rng, self.sentinels, self.eos, self.cfg.noise_density,
+                                           self.cfg.mean_span)
+        return (inputs, np.append(raw, self.eos)) if infill else (inputs, targets)
 
-    def batch(self, size: int) -> dict[str, np.ndarray]:
-        pairs = [self.example() for _ in range(size)]
+    def batch(self, size: int, infill: bool = False) -> dict[str, np.ndarray]:
+        """input_ids [B, input_len]; labels [B, target_len], or [B, raw_len + 1] with `infill`."""
+        pairs = [self.example(infill) for _ in range(size)]
         return {"input_ids": np.stack([p[0] for p in pairs]), "labels": np.stack([p[1] for p in pairs])}
 
     def state(self) -> dict:
