@@ -26,8 +26,8 @@ def pretrain_ablation(
     finetune_steps: int = typer.Option(1000, help="Fine-tuning steps per arm and seed."),
     batch_size: int = typer.Option(32, help="Batch size of both stages."),
     input_len: int = typer.Option(256, help="Pre-training sequence length (encoder tokens)."),
-    pretrain_optimizer: str = typer.Option("adamw", help="Pre-training optimiser: adamw | adafactor."),
-    pretrain_lr: float = typer.Option(2e-3, help="Pre-training peak learning rate."),
+    pretrain_optimizer: str = typer.Option("adafactor", help="Pre-training optimiser: adafactor | adamw."),
+    pretrain_lr: float = typer.Option(3e-2, help="Pre-training peak learning rate."),
     infill_rate: float = typer.Option(0.5, help="Share of pre-training corpus batches whose target is the whole "
                                       "text (BART infilling); 0 = T5 span corruption alone."),
     seeds: str = typer.Option("0", help="Comma-separated fine-tuning seeds."),
