@@ -47,3 +47,13 @@ def test_throughput_bench_reports_both_loops(small_corpus, tokenizer_dir):
               progress=False)
     assert res["bare_median"] > 0 and res["pipeline_median"] > 0
     assert "bare `transformers` T5" in markdown(res)
+
+
+def test_bad_pretraining_settings_fail_before_any_stage(small_corpus, tokenizer_dir, data_dir, tmp_path):
+    base = ["experiment", "pretrain-ablation", "--out", str(tmp_path / "work"), "--report", str(tmp_path / "r.json"),
+            "--tokenizer", str(tokenizer_dir), "--corpus", str(small_corpus), "--data-dir", str(data_dir),
+            "--preset", "tiny", "--arms", "scratch,pretrained"]
+    for extra, needle in ((["--pretrain-optimizer", "sgd"], "sgd"), (["--infill-rate", "1.5"], "infill_rate")):
+        r = CliRunner().invoke(app, base + extra)
+        assert isinstance(r.exception, BBTError) and needle in str(r.exception)
+        assert not (tmp_path / "work" / "finetune_scratch_seed0").exists()  # nothing trained first

@@ -492,8 +492,8 @@ def search_report(folder: Path) -> dict:
         if path.name == "summary.json" or path.name.endswith(".partial.json"):
             continue
         r = read_json(path)
-        if not isinstance(r, dict) or "models" not in r:
-            raise BBTError(f"{path} is not an LTSF benchmark result (no 'models' key)")
+        if not isinstance(r, dict) or "models" not in r or "model_overrides" not in r.get("protocol", {}):
+            raise BBTError(f"{path} is not an LTSF benchmark result (no 'models' or 'protocol.model_overrides')")
         runs[path.stem] = {"settings": r["protocol"]["model_overrides"], "members": r["protocol"].get("members", {}),
                            "models": r["models"]}
     if not runs:

@@ -171,7 +171,7 @@ def run_ablation(cfg: AblationConfig, data_dir: Path, out: Path, tokenizer: Path
     from rich.console import Console
 
     from bbt.bench.report import write_json
-    from bbt.pretrain.loop import PretrainConfig, pretrain
+    from bbt.pretrain.loop import PretrainConfig, check_config, pretrain
     from bbt.pretrain.weights import weights_markdown, weights_table
     from bbt.train.finetune import FinetuneConfig, finetune
 
@@ -179,6 +179,8 @@ def run_ablation(cfg: AblationConfig, data_dir: Path, out: Path, tokenizer: Path
     unknown = sorted(set(cfg.arms) - set(ARMS))
     if unknown:
         raise BBTError(f"unknown arms {unknown}; choose from {', '.join(ARMS)}")
+    # why here: a bad pre-training setting must fail before the scratch arm's fine-tune, not after it
+    check_config(PretrainConfig(optimizer=cfg.pretrain_optimizer, infill_rate=cfg.pretrain_infill_rate))
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()

@@ -99,14 +99,19 @@ class JointBatches:
                 "series": self.series[idx], "series_target": self.target[idx]}
 
 
+def mix_rates(cfg) -> dict[str, float]:
+    """The shares of the batch kinds besides span corruption, checked: each >= 0, together < 1."""
+    rates = {"infill": cfg.infill_rate, "knowledge": cfg.knowledge_rate, "joint": cfg.joint_rate}
+    if any(r < 0 for r in rates.values()) or sum(rates.values()) >= 1:
+        raise BBTError(f"infill_rate + knowledge_rate + joint_rate must be in [0, 1), got {rates}")
+    return rates
+
+
 class PretrainData:
     def __init__(self, cfg, corpus_dir: Path, tok, data_dir: Path | None, seed: int, cache_dir: Path):
         stream_cfg = StreamConfig(cfg.input_len, cfg.noise_density, cfg.mean_span, cfg.source_prompt, seed)
         self.text = CorpusStream(corpus_dir, tok, load_weights(cfg.weights, corpus_dir), stream_cfg)
-        rates = {"infill": cfg.infill_rate, "knowledge": cfg.knowledge_rate,
-                 "joint": cfg.joint_rate}
-        if any(r < 0 for r in rates.values()) or sum(rates.values()) >= 1:
-            raise BBTError(f"infill_rate + knowledge_rate + joint_rate must be in [0, 1), got {rates}")
+        rates = mix_rates(cfg)
         self.kinds = ["text"] + [k for k, r in rates.items() if r > 0]
         self.p = np.array([1 - sum(rates.values())] + [rates[k] for k in self.kinds[1:]])
         if any(k in self.kinds for k in ("knowledge", "joint")) and data_dir is None:

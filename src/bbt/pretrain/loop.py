@@ -58,6 +58,18 @@ class PretrainConfig:
     stop_at: int | None = None  # simulate a crash right after this step's checkpoint (resume tests)
 
 
+OPTIMIZERS = ("adamw", "adafactor")
+
+
+def check_config(cfg: PretrainConfig) -> None:
+    """Settings errors before any work: the optimiser name and the batch-kind rates."""
+    from bbt.pretrain.data import mix_rates
+
+    if cfg.optimizer not in OPTIMIZERS:
+        raise BBTError(f"unknown optimizer {cfg.optimizer!r}; use {' or '.join(OPTIMIZERS)}")
+    mix_rates(cfg)
+
+
 def make_optimizer(model: torch.nn.Module, cfg: PretrainConfig) -> torch.optim.Optimizer:
     if cfg.optimizer == "adamw":
         return torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -68,7 +80,7 @@ def make_optimizer(model: torch.nn.Module, cfg: PretrainConfig) -> torch.optim.O
         # the small-init projections (plain AdamW moves them ~15x slower, relatively)
         return Adafactor(model.parameters(), lr=cfg.lr, scale_parameter=True, relative_step=False,
                          warmup_init=False, weight_decay=0.0)
-    raise BBTError(f"unknown optimizer {cfg.optimizer!r}; use adamw or adafactor")
+    raise BBTError(f"unknown optimizer {cfg.optimizer!r}; use {' or '.join(OPTIMIZERS)}")
 
 
 def count_tokens(batch: dict[str, torch.Tensor]) -> int:
@@ -95,6 +107,7 @@ def pretrain(cfg: PretrainConfig, corpus: Path, out: Path, data_dir: Path | None
     from bbt.pretrain.data import PretrainData
     from bbt.train.finetune import build_model
 
+    check_config(cfg)
     out, last = Path(out), Path(out) / "last"
     if resume and not (recover_checkpoint(last) and (last / "trainer_state.json").is_file()):
         raise BBTError(f"--resume: no checkpoint in {last}")
