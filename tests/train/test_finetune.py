@@ -13,7 +13,7 @@ TASKS = ("finfe", "finnl", "finese")
 
 
 def config(tokenizer_dir, **kw):
-    base = dict(preset="tiny", tasks=TASKS, tokenizer=str(tokenizer_dir), steps=6, batch_size=4,
+    base = dict(preset="tiny", tasks=TASKS, tokenizer=str(tokenizer_dir) if tokenizer_dir else None, steps=6, batch_size=4,
                 max_input_len=48, warmup_steps=2, eval_every=3, eval_limit=3, log_every=1, lr=3e-3,
                 train_limit=400)
     return FinetuneConfig(**{**base, **kw})
@@ -86,8 +86,10 @@ def test_resume_after_a_kill_continues_the_same_run(data_dir, tokenizer_dir, tmp
     monkeypatch.setattr(train_data, "collate", real)
     res = finetune(config(tokenizer_dir), data_dir, killed, resume=True)
     assert res["steps"] == 6
-    # steps 1-4 logged before the kill (4 was lost with the kill), then 4-6 again from the step-3 checkpoint
+    # steps 1-4 logged before the kill (4 was lost with the kill); the resume drops line 4 and redoes 4-6 from
+    # the step-3 checkpoint, so the log reads like one run
     resumed = losses(killed)
+    assert len(resumed) == 6
     assert resumed[:3] == pytest.approx(losses(straight)[:3], abs=0)
     assert resumed[-3:] == pytest.approx(losses(straight)[3:], rel=1e-6)
 
@@ -97,3 +99,61 @@ def test_resume_without_a_checkpoint_and_scratch_without_tokenizer(data_dir, tok
         finetune(config(tokenizer_dir), data_dir, tmp_path / "none", resume=True)
     with pytest.raises(BBTError, match="needs --tokenizer"):
         finetune(config(tokenizer_dir, tokenizer=None), data_dir, tmp_path / "x")
+
+
+def test_init_from_a_plain_t5_checkpoint_and_from_a_bbt_one(data_dir, tokenizer_dir, tmp_path):
+    from transformers import T5Config, T5ForConditionalGeneration
+
+    from bbt.text.tokenizer import load_tokenizer
+
+    tok = load_tokenizer(str(tokenizer_dir))
+    t5_dir = tmp_path / "t5"
+    cfg = T5Config(vocab_size=len(tok), d_model=32, d_ff=64, num_layers=2, num_heads=2, d_kv=16,
+                   feed_forward_proj="gated-gelu", tie_word_embeddings=False, decoder_start_token_id=0)
+    T5ForConditionalGeneration(cfg).save_pretrained(t5_dir)
+    tok.save_pretrained(str(t5_dir))  # a T5 directory carries its tokenizer
+    res = finetune(config(None, init=str(t5_dir), eval_every=0, steps=3), data_dir, tmp_path / "from_t5")
+    saved = json.loads((tmp_path / "from_t5" / "best" / "config.json").read_text())
+    assert res["steps"] == 3 and saved["d_model"] == 32 and "finfe" in saved["bbt"]["cls_heads"]
+
+    # a BBT checkpoint goes on from where it stopped: its first loss is near the last one, far below a fresh start
+    first = tmp_path / "first"
+    finetune(config(tokenizer_dir, steps=30, eval_every=0, lr=1e-2), data_dir, first)
+    again = tmp_path / "again"
+    finetune(config(None, init=str(first / "best"), steps=2, eval_every=0, warmup_steps=1), data_dir, again)
+    assert losses(again)[0] < losses(first)[0] - 1.0
+
+
+def test_early_stopping_time_budget_and_accumulation(data_dir, tokenizer_dir, tmp_path, monkeypatch):
+    # lr 0: the eval score never improves, so patience 1 stops at the second evaluation
+    res = finetune(config(tokenizer_dir, lr=0.0, steps=20, eval_every=1, patience=1), data_dir, tmp_path / "es")
+    assert res["steps"] == 2 and res["best_step"] == 1
+    res = finetune(config(tokenizer_dir, steps=20, eval_every=0, time_budget_s=0.0), data_dir, tmp_path / "tb")
+    assert res["steps"] == 1 and (tmp_path / "tb" / "best" / "model.safetensors").is_file()
+
+    real, calls = train_data.collate, {"n": 0}
+
+    def counting_collate(*args, **kwargs):
+        calls["n"] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(train_data, "collate", counting_collate)
+    res = finetune(config(tokenizer_dir, steps=3, grad_accum=2, eval_every=0), data_dir, tmp_path / "ga")
+    assert res["steps"] == 3 and calls["n"] == 6  # two micro-batches per optimiser step
+
+
+def test_cli_finetune_with_adafactor(data_dir, tokenizer_dir, tmp_path):
+    from typer.testing import CliRunner
+
+    from bbt.cli.main import app
+
+    args = ["finetune", "--preset", "tiny", "--tasks", "finfe", "--tokenizer", str(tokenizer_dir), "--data-dir",
+            str(data_dir), "--steps", "2", "--batch-size", "4", "--max-input-len", "32", "--eval-every", "2",
+            "--eval-limit", "2", "--train-limit", "50", "--threads", "1"]
+    r = CliRunner().invoke(app, args + ["--out", str(tmp_path / "af"), "--optimizer", "adafactor", "--lr", "1e-2"])
+    assert r.exit_code == 0, r.output
+    assert "best eval average" in r.output and (tmp_path / "af" / "best" / "model.safetensors").is_file()
+    r = CliRunner().invoke(app, args + ["--out", str(tmp_path / "bad"), "--optimizer", "sgd"])
+    # BBTError: `bbt` prints its message without a traceback (bbt.cli.main.main)
+    assert isinstance(r.exception, BBTError) and "unknown optimizer 'sgd'" in str(r.exception)
+    assert not (tmp_path / "bad").exists()  # refused before any work

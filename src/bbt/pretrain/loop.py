@@ -22,7 +22,8 @@ import numpy as np
 import torch
 
 from bbt.errors import BBTError
-from bbt.train.engine import make_accelerator, micro_step
+from bbt.train import engine
+from bbt.train.engine import OPTIMIZERS, make_accelerator, micro_step, set_micro_batch, trim_log
 
 
 @dataclass
@@ -58,7 +59,6 @@ class PretrainConfig:
     stop_at: int | None = None  # simulate a crash right after this step's checkpoint (resume tests)
 
 
-OPTIMIZERS = ("adamw", "adafactor")
 
 
 def check_config(cfg: PretrainConfig) -> None:
@@ -71,16 +71,7 @@ def check_config(cfg: PretrainConfig) -> None:
 
 
 def make_optimizer(model: torch.nn.Module, cfg: PretrainConfig) -> torch.optim.Optimizer:
-    if cfg.optimizer == "adamw":
-        return torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    if cfg.optimizer == "adafactor":
-        from transformers.optimization import Adafactor
-
-        # why scale_parameter: an update proportional to the matrix's RMS moves std-1 embeddings as fast as
-        # the small-init projections (plain AdamW moves them ~15x slower, relatively)
-        return Adafactor(model.parameters(), lr=cfg.lr, scale_parameter=True, relative_step=False,
-                         warmup_init=False, weight_decay=0.0)
-    raise BBTError(f"unknown optimizer {cfg.optimizer!r}; use {' or '.join(OPTIMIZERS)}")
+    return engine.make_optimizer(model, cfg.optimizer, cfg.lr, cfg.weight_decay)
 
 
 def count_tokens(batch: dict[str, torch.Tensor]) -> int:
@@ -114,10 +105,6 @@ def pretrain(cfg: PretrainConfig, corpus: Path, out: Path, data_dir: Path | None
     out.mkdir(parents=True, exist_ok=True)
     acc = make_accelerator(cfg.mixed_precision, cfg.grad_accum)
     set_seed(cfg.seed)
-    if acc.device.type == "cpu":
-        # why: values below ~1e-38 (softmax tails, tiny gradients) run CPU matmuls up to 2x slower; flushing them
-        # to zero changes nothing a float32 training run can notice
-        torch.set_flush_denormal(True)
     model, tok = build_model(cfg, {}, ())  # the fine-tuning builder, without classification heads
     _set_dropout(model, cfg.dropout)
     with acc.main_process_first():  # the first process builds the KG cache, the others read it
@@ -125,8 +112,7 @@ def pretrain(cfg: PretrainConfig, corpus: Path, out: Path, data_dir: Path | None
                             cache_dir=out)
     opt = make_optimizer(model, cfg)
     sched = get_cosine_schedule_with_warmup(opt, cfg.warmup_steps, cfg.steps)
-    if acc.state.deepspeed_plugin is not None:  # no dataloader for DeepSpeed to read the micro-batch size from
-        acc.state.deepspeed_plugin.deepspeed_config["train_micro_batch_size_per_gpu"] = cfg.batch_size
+    set_micro_batch(acc, cfg.batch_size)
     model, opt, sched = acc.prepare(model, opt, sched)
 
     data_file = f"data_state_{acc.process_index}.json"  # why per process: each rank streams its own batches
@@ -137,12 +123,8 @@ def pretrain(cfg: PretrainConfig, corpus: Path, out: Path, data_dir: Path | None
         state.update({k: v for k, v in saved.items() if k not in ("config", "data")})
         per_rank = last / "accelerate" / data_file
         data.load_state(json.loads(per_rank.read_text(encoding="utf-8")) if per_rank.is_file() else saved["data"])
-        if acc.is_main_process:  # drop log lines of steps after the checkpoint: they are about to be redone
-            log_path = out / "log.jsonl"
-            if log_path.is_file():
-                keep = [line for line in log_path.read_text(encoding="utf-8").splitlines()
-                        if line.strip() and json.loads(line).get("step", 0) <= state["step"]]
-                log_path.write_text("".join(line + "\n" for line in keep), encoding="utf-8")
+        if acc.is_main_process:
+            trim_log(out / "log.jsonl", state["step"])
     log = (out / "log.jsonl").open("a", encoding="utf-8")
 
     def write_log(rec: dict) -> None:

@@ -22,7 +22,8 @@ import numpy as np
 import torch
 
 from bbt.errors import BBTError
-from bbt.train.engine import make_accelerator, micro_step
+from bbt.train.engine import (OPTIMIZERS, from_main, make_accelerator, make_optimizer, micro_step,
+                              set_micro_batch, trim_log)
 
 
 
@@ -35,6 +36,7 @@ class FinetuneConfig:
     max_input_len: int = 256  # why: covers most FinCUGE inputs; longer QA/summary texts are truncated
     batch_size: int = 32
     grad_accum: int = 1
+    optimizer: str = "adamw"  # adamw | adafactor (bbt.train.engine.make_optimizer)
     lr: float = 1e-3  # why: AdamW on a small T5 from scratch (nanoT5 uses 2e-2 with Adafactor-like scaling)
     weight_decay: float = 0.01
     warmup_steps: int = 200
@@ -99,6 +101,8 @@ def finetune(cfg: FinetuneConfig, data_dir: Path, out: Path, resume: bool = Fals
     from bbt.model.inference import BBTGenerator
     from bbt.train.data import TaskMixture, collate, tokenize_task
 
+    if cfg.optimizer not in OPTIMIZERS:  # before any data or model is loaded
+        raise BBTError(f"unknown optimizer {cfg.optimizer!r}; use {' or '.join(OPTIMIZERS)}")
     out = Path(out)
     last = out / "last"
     from bbt.model.checkpoint import recover_checkpoint
@@ -121,8 +125,9 @@ def finetune(cfg: FinetuneConfig, data_dir: Path, out: Path, resume: bool = Fals
         data.append(tokenize_task(tok, t, examples, cfg.max_input_len, head_labels.get(t.name),
                                   t.name in multilabel))
     mixture = TaskMixture(data, cfg.batch_size, cfg.mix_cap, cfg.seed + acc.process_index)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    opt = make_optimizer(model, cfg.optimizer, cfg.lr, cfg.weight_decay)
     sched = get_cosine_schedule_with_warmup(opt, cfg.warmup_steps, cfg.steps)
+    set_micro_batch(acc, cfg.batch_size)
     model, opt, sched = acc.prepare(model, opt, sched)
 
     state = {"step": 0, "best": -math.inf, "best_step": 0, "bad_evals": 0, "seconds": 0.0,
@@ -132,6 +137,8 @@ def finetune(cfg: FinetuneConfig, data_dir: Path, out: Path, resume: bool = Fals
         saved = json.loads((last / "trainer_state.json").read_text(encoding="utf-8"))
         state.update({k: v for k, v in saved.items() if k not in ("mixture", "config")})
         mixture.load_state(saved["mixture"])
+        if acc.is_main_process:
+            trim_log(out / "log.jsonl", state["step"])
 
     log = (out / "log.jsonl").open("a", encoding="utf-8")
 
@@ -140,18 +147,26 @@ def finetune(cfg: FinetuneConfig, data_dir: Path, out: Path, resume: bool = Fals
             log.write(json.dumps(rec, ensure_ascii=False) + "\n")
             log.flush()
 
+    def save_best(extra: dict) -> None:
+        weights = acc.get_state_dict(model)  # every process: gathers ZeRO-3 shards
+        if acc.is_main_process:
+            save_pretrained(acc.unwrap_model(model), out / "best", tok, extra=extra, state_dict=weights)
+        acc.wait_for_everyone()
+
     def checkpoint() -> None:
+        weights = acc.get_state_dict(model)
         tmp = out / ".last.tmp"
         if acc.is_main_process:
             shutil.rmtree(tmp, ignore_errors=True)
         acc.wait_for_everyone()
         acc.save_state(str(tmp / "accelerate"))
+        acc.wait_for_everyone()  # every rank's RNG state is on disk before the move
         if acc.is_main_process:
             def extras(d: Path) -> None:
                 shutil.move(str(tmp / "accelerate"), str(d / "accelerate"))
                 (d / "trainer_state.json").write_text(json.dumps({**state, "mixture": mixture.state()}),
                                                       encoding="utf-8")
-            save_pretrained(acc.unwrap_model(model), last, tok, also=extras)
+            save_pretrained(acc.unwrap_model(model), last, tok, also=extras, state_dict=weights)
             shutil.rmtree(tmp, ignore_errors=True)
         acc.wait_for_everyone()
 
@@ -187,23 +202,21 @@ def finetune(cfg: FinetuneConfig, data_dir: Path, out: Path, resume: bool = Fals
             if state["step"] % cfg.log_every == 0:
                 write_log({"step": state["step"], "loss": float(np.mean(running[-cfg.log_every * cfg.grad_accum:])),
                            "lr": sched.get_last_lr()[0], "seconds": round(state["seconds"], 1)})
-            out_of_time = cfg.time_budget_s is not None and state["seconds"] >= cfg.time_budget_s
+            # rank 0's clock and eval decide for every process: ranks that stop at different steps hang DDP
+            out_of_time = cfg.time_budget_s is not None and bool(
+                from_main(acc, float(state["seconds"] >= cfg.time_budget_s)))
             step, at_end = state["step"], state["step"] == cfg.steps or out_of_time
             if cfg.eval_every and (step % cfg.eval_every == 0 or at_end):
-                score = run_eval() if acc.is_main_process else 0.0
+                score = from_main(acc, run_eval() if acc.is_main_process else 0.0)
                 if score > state["best"] + 1e-6:
                     state.update(best=score, best_step=step, bad_evals=0)
-                    if acc.is_main_process:
-                        save_pretrained(acc.unwrap_model(model), out / "best", tok,
-                                        extra={"step": step, "eval_average": score, "config": state["config"]})
+                    save_best({"step": step, "eval_average": score, "config": state["config"]})
                 else:
                     state["bad_evals"] += 1
                 checkpoint()
             elif at_end or step % cfg.save_every == 0:  # no evaluation: the latest weights are the result
                 state["best_step"] = step
-                if acc.is_main_process:
-                    save_pretrained(acc.unwrap_model(model), out / "best", tok,
-                                    extra={"step": step, "eval_average": None, "config": state["config"]})
+                save_best({"step": step, "eval_average": None, "config": state["config"]})
                 checkpoint()
             if state["bad_evals"] >= cfg.patience or at_end:
                 break
