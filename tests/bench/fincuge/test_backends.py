@@ -137,6 +137,24 @@ def test_openai_backend_against_a_fake_server(data_dir, fake_openai, monkeypatch
     assert prompt_of(backend, get_task("finfe"), get_task("finfe").load(data_dir, limit=1)[0]).startswith("判断")
 
 
+def test_bbt_eval_command_with_the_openai_backend(data_dir, fake_openai, monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from bbt.cli.main import app
+
+    url, state = fake_openai
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    out = tmp_path / "openai.json"
+    r = CliRunner().invoke(app, ["eval", "fincuge", "--model", f"openai:{url}#fake-llm", "--data-dir", str(data_dir),
+                                 "--tasks", "finfe", "--limit", "6", "--batch-size", "3", "--out", str(out),
+                                 "--no-progress"])
+    assert r.exit_code == 0, r.output
+    result = json.loads(out.read_text())
+    assert result["model"] == f"openai:{url}#fake-llm" and result["tasks"]["finfe"]["n"] == 6
+    assert result["tasks"]["finfe"]["score"] == pytest.approx(50.0) and len(state["requests"]) == 6
+    assert "ours, eval split" in out.with_suffix(".md").read_text()
+
+
 def test_openai_model_from_spec_and_errors(fake_openai, monkeypatch):
     url, _ = fake_openai
     assert load_backend(f"openai:{url}#my-model").model == "my-model"

@@ -167,3 +167,28 @@ def test_instructions_say_the_task_and_answer_format(data_dir, name):
     assert ex.fields["text"][:20] in text and text.endswith("：")
     if task.labels:
         assert all(lab in text for lab in task.labels if lab != "unknown")
+
+
+def _examples(refs):
+    from bbt.bench.fincuge.tasks import Example
+
+    return [Example(str(i), "", "", r, {}) for i, r in enumerate(refs)]
+
+
+def test_composite_task_scores_by_hand():
+    # finre: 合作 and 自己 right (2 TP); 竞争 on an `unknown` row is a false positive; the missed 合作 a false
+    # negative; `unknown` predictions never count. P = R = 2/3 -> F1 66.67; accuracy 2/4
+    r = get_task("finre").score(["合作", "unknown", "竞争", "自己"], _examples(["合作", "合作", "unknown", "自己"]))
+    assert r["score"] == pytest.approx(200 / 3) and r["accuracy"] == pytest.approx(50.0)
+    # finnsp: negative/not accuracy 2/3; entities TP 1 (A), predicted 3 (A, B, C), gold 2 (A, B):
+    # P 1/3, R 1/2, F1 0.4 -> score (66.67 + 40) / 2
+    preds = [NSPAnswer(True, frozenset("A")), NSPAnswer(False, frozenset()), NSPAnswer(True, frozenset("BC"))]
+    gold = [NSPAnswer(True, frozenset("AB")), NSPAnswer(False, frozenset()), NSPAnswer(False, frozenset())]
+    r = get_task("finnsp").score(preds, _examples(gold))
+    assert r["negative_accuracy"] == pytest.approx(200 / 3) and r["entity_f1"] == pytest.approx(40.0)
+    assert r["score"] == pytest.approx((200 / 3 + 40) / 2)
+    # finna: 营收增长 vs 营收大幅增长 on characters: ROUGE-1 F1 2*1*(4/6)/(1+4/6) = 0.8; ROUGE-2 bigrams 2 of 3
+    # vs 2 of 5 -> 0.5; ROUGE-L (LCS 4) 0.8; score = their mean, 70
+    r = get_task("finna").score(["营收增长。"], _examples(["营收大幅增长"]))
+    assert (r["rouge1"], r["rouge2"], r["rougeL"]) == pytest.approx((80.0, 50.0, 80.0))
+    assert r["score"] == pytest.approx(70.0)
