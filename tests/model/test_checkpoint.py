@@ -49,6 +49,11 @@ def test_bbt_round_trip_gives_identical_outputs(tmp_path):
     cfg = json.loads((tmp_path / "ckpt" / "config.json").read_text())
     assert cfg["model_type"] == "t5" and cfg["bbt"]["cls_heads"] == {"t": ["a", "b"]}
     assert cfg["tie_word_embeddings"] is False and cfg["feed_forward_proj"] == "gated-gelu"
+    # the transformers-style method names do the same
+    model.save_pretrained(tmp_path / "ckpt2")
+    again = BBTModel.from_pretrained(tmp_path / "ckpt2").eval()
+    with torch.no_grad():
+        assert torch.equal(again(ids, mask, series=series, labels=labels, task="t").cls_logits, a.cls_logits)
 
 
 def test_plain_transformers_loads_the_text_part(tmp_path):

@@ -186,5 +186,19 @@ class BBTModel(nn.Module):
         return self.t5.generate(encoder_outputs=BaseModelOutput(last_hidden_state=hidden), attention_mask=mask,
                                 max_new_tokens=max_new_tokens, **kwargs)
 
+    # ---- checkpoints (bbt.model.checkpoint does the work; these are the names transformers users reach for)
+    def save_pretrained(self, directory, tokenizer=None, extra: dict | None = None):
+        """config.json + model.safetensors (+ the tokenizer), written atomically."""
+        from bbt.model.checkpoint import save_pretrained
+
+        return save_pretrained(self, directory, tokenizer, extra=extra)
+
+    @classmethod
+    def from_pretrained(cls, path, **settings_overrides) -> "BBTModel":
+        """A BBT or plain T5 checkpoint (directory or .tar.gz); `load_model` also returns tokenizer and report."""
+        from bbt.model.checkpoint import load_model
+
+        return load_model(path, with_tokenizer=False, **settings_overrides)[0]
+
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
