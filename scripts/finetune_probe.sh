@@ -3,7 +3,10 @@
 # setting each (same steps, batch, schedule; final weights, no checkpoint selection), each scored by
 # `bbt eval fincuge` on the whole eval split. The eval split is the only labelled split besides train, so the
 # recipe is chosen on it: the README says so beside the numbers.
-#   bash scripts/finetune_probe.sh [OUT] [STEPS]      (needs runs/tok8k, see README; runs/pt for the init_* runs)
+#   bash scripts/finetune_probe.sh [OUT] [STEPS]      (needs runs/tok8k, see README)
+# PROBES="NAME ..." picks the runs; NAME = INIT_OPTIMIZER_LR, INIT = scratch or a pre-training run under runs/
+# whose final/ is the start (results/finetune_probe used runs/pt500 -> the pre-training ablation's
+# pretrain_pretrained_ss_sp: 500 steps, Adafactor 3e-2, 50% infilling).
 # Writes OUT/<name>.json (the eval result) per run and OUT/summary.{json,md}.
 set -euo pipefail
 OUT="${1:-results/finetune_probe}"

@@ -17,8 +17,10 @@ def finetune_command(
     steps: int = typer.Option(3000, help="Optimiser steps at most."),
     batch_size: int = typer.Option(32, help="Examples per step and process (one task per batch)."),
     grad_accum: int = typer.Option(1, help="Gradient accumulation steps."),
-    optimizer: str = typer.Option("adamw", help="adamw | adafactor (T5's own; updates scaled by each matrix's RMS)."),
-    lr: float = typer.Option(1e-3, help="Peak learning rate (warm-up then cosine decay)."),
+    optimizer: str = typer.Option("adafactor", help="adafactor (T5's own: updates scaled by each matrix's RMS) "
+                                                    "| adamw."),
+    lr: float = typer.Option(None, help="Peak learning rate (warm-up then cosine decay); default 1e-2 from scratch, "
+                                        "1e-3 with --init."),
     max_input_len: int = typer.Option(256, help="Input tokens at most (longer inputs are truncated)."),
     time_budget: float = typer.Option(None, help="Stop after this many seconds of training."),
     eval_every: int = typer.Option(500, help="Evaluate on the eval split every N steps."),
@@ -42,7 +44,8 @@ def finetune_command(
         torch.set_num_threads(threads)
     names = () if tasks.strip() == "all" else tuple(t.strip() for t in tasks.split(",") if t.strip())
     cfg = FinetuneConfig(preset=preset, tasks=names, init=init, tokenizer=tokenizer, steps=steps,
-                         batch_size=batch_size, grad_accum=grad_accum, optimizer=optimizer, lr=lr, max_input_len=max_input_len,
+                         batch_size=batch_size, grad_accum=grad_accum, optimizer=optimizer, lr=lr,
+                         max_input_len=max_input_len,
                          time_budget_s=time_budget, eval_every=eval_every, eval_limit=eval_limit,
                          patience=patience, train_limit=train_limit, cls_heads=not no_cls_heads, seed=seed,
                          mixed_precision=mixed_precision)
