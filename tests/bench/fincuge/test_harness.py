@@ -100,3 +100,13 @@ def test_leaderboard_marks_sources(data_dir):
     assert any("ours, train split" in line and "100.00" in line for line in lines)
     assert "| BBT-T5-base | published, their test split | 80.05 |" in md
     assert console_table([ours]).row_count == 11  # nine tasks and two averages
+
+
+def test_model_labels_are_short_but_tell_runs_apart():
+    from bbt.bench.fincuge.leaderboard import _model_label
+
+    assert _model_label("hf:/models/a/mt5-small") == "hf:mt5-small"
+    assert _model_label("bbt:/work/runs/mini_af/best") == "bbt:mini_af/best"
+    assert _model_label("bbt:/work/runs/pt/final/") == "bbt:pt/final"
+    assert _model_label("openai:http://127.0.0.1:8000/v1#gpt") == "openai:127.0.0.1:8000#gpt"
+    assert _model_label("baseline") == "baseline"

@@ -33,13 +33,21 @@ def _fmt(v: float | None) -> str | None:
     return None if v is None else f"{v:.2f}"
 
 
+CHECKPOINT_NAMES = ("best", "last", "final")  # what bbt finetune / bbt pretrain call their checkpoints
+
+
 def _model_label(name: str) -> str:
-    """`hf:/a/b/mt5-small` -> `hf:mt5-small`: paths are long, their last part names the model."""
+    """`hf:/a/b/mt5-small` -> `hf:mt5-small`: paths are long, their last part names the model; a training run's
+    checkpoint (`runs/mini/best`) keeps its run's name too (`bbt:mini/best`), else every run reads `bbt:best`."""
     kind, sep, rest = str(name).partition(":")
+    if sep and rest.startswith(("http://", "https://")):  # an endpoint: its host, and the model after '#'
+        host, _, tail = rest.partition("://")[2].partition("#")
+        return f"{kind}:{host.split('/')[0]}" + (f"#{tail}" if tail else "")
     if sep and ("/" in rest or "\\" in rest):
-        rest = rest.split("#")[0].rstrip("/\\")
+        path = Path(rest.split("#")[0].rstrip("/\\"))
         tail = str(name).partition("#")[2]
-        return f"{kind}:{Path(rest).name}" + (f"#{tail}" if tail else "")
+        short = f"{path.parent.name}/{path.name}" if path.name in CHECKPOINT_NAMES and path.parent.name else path.name
+        return f"{kind}:{short}" + (f"#{tail}" if tail else "")
     return str(name)
 
 
