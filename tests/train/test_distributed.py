@@ -28,16 +28,21 @@ def run_two_processes(args: list[str]) -> None:
 
 def test_two_process_finetune_trains_evaluates_and_saves(data_dir, tokenizer_dir, tmp_path):
     out = tmp_path / "ddp"
-    run_two_processes(["finetune", "--preset", "tiny", "--tasks", "finfe,finre", "--tokenizer", str(tokenizer_dir),
-                       "--data-dir", str(data_dir), "--out", str(out), "--steps", "6", "--batch-size", "4",
-                       "--max-input-len", "48", "--eval-every", "2", "--eval-limit", "3", "--train-limit", "200",
-                       "--patience", "1", "--threads", "1"])
+    common = ["finetune", "--preset", "tiny", "--tasks", "finfe,finre", "--tokenizer", str(tokenizer_dir),
+              "--data-dir", str(data_dir), "--out", str(out), "--batch-size", "4", "--max-input-len", "48",
+              "--eval-every", "2", "--eval-limit", "3", "--train-limit", "200", "--threads", "1"]
+    run_two_processes(common + ["--steps", "6", "--patience", "1"])
     evals = [x for x in map(json.loads, (out / "log.jsonl").read_text().splitlines()) if "eval" in x]
     # one log line per evaluation (rank 0 only); early stopping (patience 1) decided alike on both ranks, else
     # one rank waits forever in the next collective and the timeout fails the test
     assert [x["step"] for x in evals][:2] == [2, 4] and len(evals) == len({x["step"] for x in evals})
     state = json.loads((out / "last" / "trainer_state.json").read_text())
     assert state["step"] == evals[-1]["step"] and (out / "best" / "model.safetensors").is_file()
+    # each rank samples its own batches and saves where it is; a resume puts every rank back on its own stream
+    ranks = [json.loads((out / "last" / "accelerate" / f"mixture_state_{i}.json").read_text()) for i in (0, 1)]
+    assert ranks[0] != ranks[1]
+    run_two_processes(common + ["--steps", "8", "--patience", "10", "--resume"])
+    assert json.loads((out / "last" / "trainer_state.json").read_text())["step"] == 8
 
 
 def test_two_process_pretrain_counts_both_ranks_tokens(small_corpus, tokenizer_dir, tmp_path):

@@ -134,13 +134,15 @@ def finetune(cfg: FinetuneConfig, data_dir: Path, out: Path, resume: bool = Fals
     set_micro_batch(acc, cfg.batch_size)
     model, opt, sched = acc.prepare(model, opt, sched)
 
+    mixture_file = f"mixture_state_{acc.process_index}.json"  # why per process: each rank samples its own batches
     state = {"step": 0, "best": -math.inf, "best_step": 0, "bad_evals": 0, "seconds": 0.0,
              "config": dataclasses.asdict(cfg)}
     if resume:
         acc.load_state(str(last / "accelerate"))
         saved = json.loads((last / "trainer_state.json").read_text(encoding="utf-8"))
         state.update({k: v for k, v in saved.items() if k not in ("mixture", "config")})
-        mixture.load_state(saved["mixture"])
+        per_rank = last / "accelerate" / mixture_file
+        mixture.load_state(json.loads(per_rank.read_text(encoding="utf-8")) if per_rank.is_file() else saved["mixture"])
         if acc.is_main_process:
             trim_log(out / "log.jsonl", state["step"])
 
@@ -164,7 +166,8 @@ def finetune(cfg: FinetuneConfig, data_dir: Path, out: Path, resume: bool = Fals
             shutil.rmtree(tmp, ignore_errors=True)
         acc.wait_for_everyone()
         acc.save_state(str(tmp / "accelerate"))
-        acc.wait_for_everyone()  # every rank's RNG state is on disk before the move
+        (tmp / "accelerate" / mixture_file).write_text(json.dumps(mixture.state()), encoding="utf-8")
+        acc.wait_for_everyone()  # every rank's RNG and mixture state is on disk before the move
         if acc.is_main_process:
             def extras(d: Path) -> None:
                 shutil.move(str(tmp / "accelerate"), str(d / "accelerate"))
