@@ -179,3 +179,19 @@ def test_save_is_atomic_over_an_existing_checkpoint(tmp_path):
     # the previous checkpoint is intact and no temporary directory is left behind
     load_model(tmp_path / "ckpt")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt"]
+
+
+def test_checkpoint_records_and_restores_the_newline_mapping(tokenizer_dir, tmp_path):
+    from bbt.text.tokenizer import load_tokenizer, maps_newlines
+
+    tok = load_tokenizer(tokenizer_dir)
+    assert maps_newlines(tok)  # the test tokenizer is trained with [newline]/[tab] (the default)
+    save_pretrained(BBTModel(preset_config("tiny", len(tok))), tmp_path / "c", tok)
+    assert json.loads((tmp_path / "c" / "config.json").read_text())["bbt"]["newline_tokens"] is True
+    _, back, _ = load_model(tmp_path / "c")
+    ids = back("甲\n乙\t丙")["input_ids"]
+    assert back.convert_tokens_to_ids("[newline]") in ids
+    assert back.decode(ids, skip_special_tokens=True) == "甲\n乙\t丙"
+    # without a tokenizer the setting stays as it was
+    save_pretrained(BBTModel(preset_config("tiny", len(tok))), tmp_path / "bare")
+    assert json.loads((tmp_path / "bare" / "config.json").read_text())["bbt"]["newline_tokens"] is False

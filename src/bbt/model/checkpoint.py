@@ -71,6 +71,10 @@ def save_pretrained(model: BBTModel, directory: str | Path, tokenizer=None, extr
     directory = Path(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+    if tokenizer is not None:  # the config records what the saved tokenizer does with \n / \t
+        from bbt.text.tokenizer import maps_newlines
+
+        model.config.bbt.newline_tokens = maps_newlines(tokenizer)
     try:
         model.config.save(tmp)
         save_file(_export_state(model, state_dict), str(tmp / WEIGHTS_NAME), metadata={"format": "pt"})
@@ -194,6 +198,10 @@ def load_model(path: str | Path, *, with_tokenizer: bool = True, **settings_over
     model.load_state_dict({own[k]: v for k, v in state.items() if k in own}, strict=False)
     model.eval()
     tokenizer = _load_tokenizer(directory) if with_tokenizer else None
+    if tokenizer is not None and config.bbt.newline_tokens:  # trained with [newline]/[tab]: keep reading them so
+        from bbt.text.tokenizer import install_newline_mapping
+
+        install_newline_mapping(tokenizer)
     for tmp in stack:
         tmp.cleanup()
     return model, tokenizer, report

@@ -47,7 +47,9 @@ class BBTSettings:
     # NLU fast path: one pooled-encoder classification head per task name -> its label names (in output order)
     cls_heads: dict[str, list[str]] = field(default_factory=dict)
     multilabel_heads: tuple[str, ...] = ()  # heads trained with a sigmoid per label (multi-label tasks)
-    newline_tokens: bool = False  # why: BBT-2 checkpoints map \n / \t to [newline] / [tab] pieces
+    # why: BBT-2 checkpoints map \n / \t to [newline] / [tab] pieces; written from the tokenizer at save time, and
+    # a load re-installs the mapping on the checkpoint's tokenizer when this is set
+    newline_tokens: bool = False
     version: int = 1
 
     @classmethod

@@ -153,7 +153,7 @@ def install_newline_mapping(tok) -> list[str]:
     vocab = tok.get_vocab()
     pairs = [(ch, sym) for ch, sym in NEWLINE_TOKENS.items() if sym in vocab]
     backend = tok.backend_tokenizer
-    if not pairs or _maps_newlines(tok):
+    if not pairs or maps_newlines(tok):
         return [sym for _, sym in pairs]
     norm = [normalizers.Replace(ch, sym) for ch, sym in pairs]
     backend.normalizer = normalizers.Sequence(norm + ([backend.normalizer] if backend.normalizer else []))
@@ -162,7 +162,8 @@ def install_newline_mapping(tok) -> list[str]:
     return [sym for _, sym in pairs]
 
 
-def _maps_newlines(tok) -> bool:
+def maps_newlines(tok) -> bool:
+    """Does ``tok`` encode ``\\n`` as ``[newline]`` (the BBT-2 mapping)?"""
     normalizer = tok.backend_tokenizer.normalizer
     return normalizer is not None and NEWLINE_TOKENS["\n"] in normalizer.normalize_str("\n")
 
@@ -352,7 +353,7 @@ def tokenizer_stats(tok, texts: Iterable[str], batch_size: int = 1000) -> Tokeni
     covered = {c for t in vocab if t not in special and not _BYTE_PIECE.match(t) for c in t}
     if "▁" in covered:
         covered.add(" ")
-    if _maps_newlines(tok):
+    if maps_newlines(tok):
         covered.update(ch for ch, sym in NEWLINE_TOKENS.items() if sym in vocab)
     texts = list(texts)
     s = TokenizerStats(len(texts), 0, 0, 0, 0, 0, 0)
