@@ -23,7 +23,7 @@ import torch
 
 from bbt.errors import BBTError
 from bbt.train import engine
-from bbt.train.engine import OPTIMIZERS, make_accelerator, micro_step, set_micro_batch, trim_log
+from bbt.train.engine import check_optimizer, make_accelerator, micro_step, set_micro_batch, trim_log
 
 
 @dataclass
@@ -65,8 +65,7 @@ def check_config(cfg: PretrainConfig) -> None:
     """Settings errors before any work: the optimiser name and the batch-kind rates."""
     from bbt.pretrain.data import mix_rates
 
-    if cfg.optimizer not in OPTIMIZERS:
-        raise BBTError(f"unknown optimizer {cfg.optimizer!r}; use {' or '.join(OPTIMIZERS)}")
+    check_optimizer(cfg.optimizer)
     mix_rates(cfg)
 
 

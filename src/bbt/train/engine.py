@@ -51,6 +51,14 @@ def from_main(acc, value: float) -> float:
     return float(broadcast(torch.tensor([float(value)], device=acc.device), from_process=0).item())
 
 
+def _step_of(line: str, json) -> float:
+    """A log line's step; a blank or torn line (a kill in the middle of a write) sorts after every checkpoint."""
+    try:
+        return json.loads(line).get("step", 0) if line.strip() else float("inf")
+    except ValueError:
+        return float("inf")
+
+
 def trim_log(path, step: int) -> None:
     """On resume: drop the log lines of steps after the checkpoint, which are about to be redone."""
     import json
@@ -58,8 +66,7 @@ def trim_log(path, step: int) -> None:
 
     path = Path(path)
     if path.is_file():
-        keep = [line for line in path.read_text(encoding="utf-8").splitlines()
-                if line.strip() and json.loads(line).get("step", 0) <= step]
+        keep = [line for line in path.read_text(encoding="utf-8").splitlines() if _step_of(line, json) <= step]
         path.write_text("".join(line + "\n" for line in keep), encoding="utf-8")
 
 
@@ -77,7 +84,14 @@ def micro_step(acc, model, opt, sched, compute_loss: Callable[[], torch.Tensor],
     return loss.detach()
 
 
+def check_optimizer(name: str) -> None:
+    """The optimiser name, checked before any data or model is loaded."""
+    if name not in OPTIMIZERS:
+        raise BBTError(f"unknown optimizer {name!r}; use {' or '.join(OPTIMIZERS)}")
+
+
 def make_optimizer(model: torch.nn.Module, name: str, lr: float, weight_decay: float) -> torch.optim.Optimizer:
+    check_optimizer(name)
     if name == "adamw":
         return torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     if name == "adafactor":
@@ -87,4 +101,3 @@ def make_optimizer(model: torch.nn.Module, name: str, lr: float, weight_decay: f
         # the small-init projections (plain AdamW moves them ~15x slower, relatively)
         return Adafactor(model.parameters(), lr=lr, scale_parameter=True, relative_step=False,
                          warmup_init=False, weight_decay=0.0)
-    raise BBTError(f"unknown optimizer {name!r}; use {' or '.join(OPTIMIZERS)}")

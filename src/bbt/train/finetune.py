@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from bbt.errors import BBTError
-from bbt.train.engine import (OPTIMIZERS, from_main, make_accelerator, make_optimizer, micro_step,
+from bbt.train.engine import (check_optimizer, from_main, make_accelerator, make_optimizer, micro_step,
                               set_micro_batch, trim_log)
 
 
@@ -103,8 +103,7 @@ def finetune(cfg: FinetuneConfig, data_dir: Path, out: Path, resume: bool = Fals
     from bbt.model.inference import BBTGenerator
     from bbt.train.data import TaskMixture, collate, tokenize_task
 
-    if cfg.optimizer not in OPTIMIZERS:  # before any data or model is loaded
-        raise BBTError(f"unknown optimizer {cfg.optimizer!r}; use {' or '.join(OPTIMIZERS)}")
+    check_optimizer(cfg.optimizer)  # before any data or model is loaded
     if cfg.lr is None:  # resolved here, so the saved config says which rate ran
         cfg = dataclasses.replace(cfg, lr=1e-3 if cfg.init else 1e-2)
     out = Path(out)
@@ -153,14 +152,13 @@ def finetune(cfg: FinetuneConfig, data_dir: Path, out: Path, resume: bool = Fals
             log.write(json.dumps(rec, ensure_ascii=False) + "\n")
             log.flush()
 
-    def save_best(extra: dict) -> None:
-        weights = acc.get_state_dict(model)  # every process: gathers ZeRO-3 shards
+    # `weights` = acc.get_state_dict(model), taken on every process (it gathers ZeRO-3 shards) once per save point
+    def save_best(extra: dict, weights: dict) -> None:
         if acc.is_main_process:
             save_pretrained(acc.unwrap_model(model), out / "best", tok, extra=extra, state_dict=weights)
         acc.wait_for_everyone()
 
-    def checkpoint() -> None:
-        weights = acc.get_state_dict(model)
+    def checkpoint(weights: dict) -> None:
         tmp = out / ".last.tmp"
         if acc.is_main_process:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -215,16 +213,18 @@ def finetune(cfg: FinetuneConfig, data_dir: Path, out: Path, resume: bool = Fals
             step, at_end = state["step"], state["step"] == cfg.steps or out_of_time
             if cfg.eval_every and (step % cfg.eval_every == 0 or at_end):
                 score = from_main(acc, run_eval() if acc.is_main_process else 0.0)
+                weights = acc.get_state_dict(model)
                 if score > state["best"] + 1e-6:
                     state.update(best=score, best_step=step, bad_evals=0)
-                    save_best({"step": step, "eval_average": score, "config": state["config"]})
+                    save_best({"step": step, "eval_average": score, "config": state["config"]}, weights)
                 else:
                     state["bad_evals"] += 1
-                checkpoint()
+                checkpoint(weights)
             elif at_end or step % cfg.save_every == 0:  # no evaluation: the latest weights are the result
                 state["best_step"] = step
-                save_best({"step": step, "eval_average": None, "config": state["config"]})
-                checkpoint()
+                weights = acc.get_state_dict(model)
+                save_best({"step": step, "eval_average": None, "config": state["config"]}, weights)
+                checkpoint(weights)
             if state["bad_evals"] >= cfg.patience or at_end:
                 break
     log.close()
