@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 import bbt.bench.ltsf as ltsf
 from bbt.bench.ltsf import LTSFConfig, detect_freq, load_ltsf, make_windows, run_one, split_borders, time_features
-from bbt.bench.report import markdown_table, read_json, write_json
+from bbt.results import markdown_table, read_json, write_json
 from bbt.cli.main import app
 from bbt.errors import DataError
 

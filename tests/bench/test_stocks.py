@@ -9,7 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from bbt.bench.stocks import (StockBenchConfig, actual_opens, aggregate, build_windows, naive_forecast,
-                              prepare, select_stocks, list_stock_files)
+                              prepare)
+from bbt.data.universe import list_stock_files, select_stocks
 from bbt.cli.main import app
 from bbt.errors import BBTError
 
@@ -17,7 +18,7 @@ from bbt.errors import BBTError
 @pytest.fixture(scope="module")
 def two_stocks(data_dir):
     cfg = StockBenchConfig(n_stocks=2, seq_len=10)
-    return cfg, [prepare(f, cfg) for f in select_stocks(list_stock_files(data_dir), cfg)]
+    return cfg, [prepare(f, cfg) for f in select_stocks(list_stock_files(data_dir), cfg.n_stocks, cfg.min_days, cfg.sample_seed)]
 
 
 def test_scaler_uses_training_days_only(two_stocks):
@@ -129,7 +130,7 @@ def test_cli_end_to_end_two_stocks(data_dir, tmp_path, monkeypatch):
 
 def test_gbm_features_never_see_the_target_day(two_stocks):
     """Last-bar features of day t read days t-1 and earlier only: changing day t and later changes nothing."""
-    from bbt.bench.stock_gbm import FEATURES, last_bar_features
+    from bbt.classical.stock_gbm import FEATURES, last_bar_features
 
     cfg, stocks = two_stocks
     frame = stocks[0].frame

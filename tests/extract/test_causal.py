@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from bbt.bench.fincuge.tasks import get_task
+from bbt.tasks import get_task
 from bbt.errors import BBTError, DataError
 from bbt.extract.causal import (ARGS, CAUSALITY_FILE, FIELDS, LINK, load_causal, load_causality, overlaps,
                                 question, split_documents, train_causal, windows)

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from bbt.bench.fincuge.tasks import get_task
+from bbt.tasks import get_task
 from bbt.errors import BBTError
 from bbt.extract.events import (DUEE_NONE, SUBJECT_ROLE, TYPE_QUESTION, duee_documents, load_events, role_schema,
                                 split_by_text, train_events, typed_arguments)

@@ -16,7 +16,7 @@ def gaz(data_dir):
 
 
 def _real_text(data_dir, task, *needles):
-    from bbt.bench.fincuge.tasks import get_task
+    from bbt.tasks import get_task
 
     for ex in get_task(task).load(data_dir, "train"):
         if all(n in ex.fields["text"] for n in needles):

@@ -9,7 +9,8 @@ from safetensors.torch import load_file, save_file
 from transformers import T5Config, T5ForConditionalGeneration
 
 from bbt.errors import BBTError
-from bbt.model.checkpoint import load_model, save_pretrained
+from bbt.model.checkpoint import save_pretrained
+from bbt.model.modeling import load_model
 from bbt.model.config import preset_config
 from bbt.model.modeling import BBTModel
 

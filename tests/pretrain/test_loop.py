@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from bbt.cli.main import app
 from bbt.errors import BBTError
-from bbt.model.checkpoint import load_model
+from bbt.model.modeling import load_model
 from bbt.pretrain.loop import PretrainConfig, pretrain
 
 

@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from bbt.bench.fincuge.tasks import TASKS
+from bbt.tasks import TASKS
 from bbt.corpus.ingest import SCHEMA
 from bbt.errors import BBTError
 from bbt.pretrain.weights import (downstream_texts, read_source_sample, similarity_weights, size_weights,

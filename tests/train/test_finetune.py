@@ -48,7 +48,7 @@ def test_finetune_writes_checkpoints_and_log(data_dir, tokenizer_dir, tmp_path):
     # the best checkpoint is what `bbt eval fincuge --model DIR` reads
     from typer.testing import CliRunner
 
-    from bbt.bench.fincuge.tasks import INVALID, get_task
+    from bbt.tasks import INVALID, get_task
     from bbt.cli.main import app
 
     report = tmp_path / "eval.json"

@@ -38,11 +38,11 @@ import pandas as pd
 import torch
 from sklearn.preprocessing import StandardScaler
 
-from bbt.bench.report import mean_std
+from bbt.results import mean_std
 from bbt.data import load_multivariate_csv
 from bbt.errors import BBTError, DataError
 from bbt.ts.models import ForecastSpec, build_forecaster, get
-from bbt.ts.train import TrainConfig, evaluate_loss, fit_forecaster, predict
+from bbt.ts.train import TrainConfig, fit_forecaster, predict
 from bbt.ts.windows import Windows
 
 DEFAULT_MODELS = ("naive", "dlinear", "transformer", "bbt")
@@ -383,7 +383,7 @@ def run_ltsf_benchmark(cfg: LTSFConfig, out: Path, *, fresh: bool = False, conso
     resumes), then write <out> (JSON) and <out>.md (table)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    from bbt.bench.report import read_json, write_json, write_markdown
+    from bbt.results import read_json, write_json, write_markdown
 
     out = Path(out)
     partial_path = out.with_suffix(".partial.json")
@@ -441,7 +441,7 @@ def _pm(m: dict, k: str) -> str:
 
 
 def ltsf_markdown(result: dict) -> str:
-    from bbt.bench.report import markdown_table
+    from bbt.results import markdown_table
 
     p = result["protocol"]
     hs = [str(h) for h in p["horizons"]]
@@ -484,7 +484,7 @@ def search_report(folder: Path) -> dict:
     """One table over the benchmark JSONs in `folder` (one setting each, e.g. scripts/ltsf_search.sh): per
     run, model and horizon the validation and test MSE (mean ± std over seeds), and for ensembles the scores of
     one member alone. Writes <folder>/summary.json and summary.md."""
-    from bbt.bench.report import markdown_table, read_json, write_json, write_markdown
+    from bbt.results import markdown_table, read_json, write_json, write_markdown
 
     folder = Path(folder)
     runs = {}

@@ -9,7 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from bbt.bench.report import markdown_table, mean_std  # noqa: E402
+from bbt.results import markdown_table, mean_std  # noqa: E402
 
 
 def _pm(m: dict, k: str, fmt: str) -> str:

@@ -15,7 +15,7 @@ Protocol
   averaged over stocks; the seed's summed score MSE+RMSE+MAE+MAPE; mean and std over seeds.
 - Naive baselines are computed exactly from the raw prices: naive_close (open_t = close_{t-1}),
   naive_open (open_t = open_{t-1}); for H > 1 the last value is repeated. The classical baseline `gbm`
-  (bbt.bench.stock_gbm) is a gradient-boosted median regression of the overnight gap on last-bar features.
+  (bbt.classical.stock_gbm) is a gradient-boosted median regression of the overnight gap on last-bar features.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from bbt.data.universe import list_stock_files, select_stocks
 from bbt.errors import BBTError
 from bbt.ts.metrics import regression_metrics, seed_score
 from bbt.ts.models import ForecastSpec, build_forecaster, get
@@ -39,7 +40,7 @@ from bbt.ts.windows import Windows, concat_series
 FEATURES = ("open", "high", "low", "close", "log_volume")
 PRICES = ("open", "high", "low", "close")
 NAIVE_SOURCES = {"naive_close": "close", "naive_open": "open"}
-CLASSICAL = ("gbm",)  # bbt.bench.stock_gbm: gradient-boosted median regression on last-bar features
+CLASSICAL = ("gbm",)  # bbt.classical.stock_gbm: gradient-boosted median regression on last-bar features
 DETERMINISTIC = (*NAIVE_SOURCES, *CLASSICAL)  # run once, not once per seed
 DEFAULT_MODELS = ("naive_close", "naive_open", "gbm", "transformer", "dlinear", "bbt")
 ABLATIONS = ("bbt_no_dwt", "bbt_no_spatial", "bbt_t2v", "bbt_no_recent")
@@ -98,33 +99,6 @@ class StockData:
     scaled: np.ndarray  # [T, 5] float32 scaled features
     price_shift: float  # scaled price = (price - price_shift) / price_scale; statistics of training days only
     price_scale: float
-
-
-def list_stock_files(data_dir: Path) -> list[Path]:
-    folder = Path(data_dir) / "stocks" / "ashare_qfq"
-    files = sorted(folder.glob("*.csv"))
-    if not files:
-        raise BBTError(f"no stock files in {folder}; expected akshare CSVs (bbt data fetch-stocks writes them)")
-    return files
-
-
-def select_stocks(files: list[Path], cfg: StockBenchConfig, progress=None) -> list[pd.DataFrame]:
-    """Draw n_stocks files with at least min_days rows: files are visited in a seeded random order and
-    loaded until enough qualify, so a small run does not read the whole folder."""
-    from bbt.data import load_market_file
-
-    order = np.random.default_rng(cfg.sample_seed).permutation(len(files))
-    frames: list[pd.DataFrame] = []
-    task = progress.add_task("load stocks", total=cfg.n_stocks) if progress is not None else None
-    for i in order:
-        df = load_market_file(files[i])
-        if len(df) >= cfg.min_days:
-            frames.append(df)
-            if task is not None:
-                progress.advance(task)
-        if len(frames) == cfg.n_stocks:
-            return sorted(frames, key=lambda f: str(f.attrs.get("code", "")))
-    raise BBTError(f"only {len(frames)} stock files have at least {cfg.min_days} days; asked for {cfg.n_stocks}")
 
 
 def prepare(frame: pd.DataFrame, cfg: StockBenchConfig) -> StockData:
@@ -209,7 +183,7 @@ def run_model(name: str, seed: int, stocks: list[StockData], windows, cfg: Stock
         preds = {s.code: naive_forecast(s, cfg, NAIVE_SOURCES[name]) for s in stocks}
         return {"preds": preds, "train_seconds": 0.0, "epochs": 0}
     if name == "gbm":
-        from bbt.bench.stock_gbm import fit_predict_gbm
+        from bbt.classical.stock_gbm import fit_predict_gbm
 
         t0 = time.perf_counter()
         preds = fit_predict_gbm(stocks, cfg, seed)
@@ -299,7 +273,7 @@ def run_stock_benchmark(data_dir: Path, cfg: StockBenchConfig, out: Path, *, fre
     <out> (JSON), <out>.md (table) and <out>.png (forecast vs actual)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    from bbt.bench.report import read_json, write_json
+    from bbt.results import read_json, write_json
     from bbt.bench.stock_report import plot_forecasts, stock_markdown
 
     out = Path(out)
@@ -311,7 +285,7 @@ def run_stock_benchmark(data_dir: Path, cfg: StockBenchConfig, out: Path, *, fre
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                TimeElapsedColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=False) as progress:
-        frames = select_stocks(list_stock_files(data_dir), cfg, progress)
+        frames = select_stocks(list_stock_files(data_dir), cfg.n_stocks, cfg.min_days, cfg.sample_seed, progress)
         stocks = [prepare(f, cfg) for f in frames]
         codes = [s.code for s in stocks]
         protocol = protocol_dict(cfg, codes, data_dir)

@@ -15,14 +15,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-import joblib
 from rich.console import Console
 
-from bbt.bench.fincuge.harness import evaluate
-from bbt.bench.fincuge.tasks import get_task
+from bbt.tasks.runner import evaluate
+from bbt.tasks import get_task
 from bbt.bundle.engines import CheckpointEngine, ClassicalEngine
 from bbt.bundle.manifest import FORMAT, MANIFEST, TASK_OF, read_manifest, write_manifest
 from bbt.errors import BBTError
+from bbt.results import dump_joblib
 
 BASELINE_TASKS = ("finnl", "finre", "finnsp", "finna")
 PROBA_TASKS = ("finfe", "finne")
@@ -55,7 +55,7 @@ def _step_announcements(data_dir: Path, root: Path, m: dict, progress: bool) -> 
 
 
 def _step_classical(data_dir: Path, root: Path, m: dict, progress: bool) -> None:
-    from bbt.bench.fincuge.baseline import train_baselines
+    from bbt.classical import train_baselines
     from bbt.bundle.text_models import ProbaLabelModel
 
     (root / "classical").mkdir(exist_ok=True)
@@ -65,9 +65,7 @@ def _step_classical(data_dir: Path, root: Path, m: dict, progress: bool) -> None
     limit = q["train_rows"] if q else None
     for task in PROBA_TASKS:
         model = ProbaLabelModel(task).fit(get_task(task).load(data_dir, "train", limit=limit))
-        tmp = root / "classical" / f"{task}.joblib.tmp"
-        joblib.dump(model, tmp, compress=3)
-        tmp.replace(root / "classical" / f"{task}.joblib")
+        dump_joblib(model, root / "classical" / f"{task}.joblib")
     train_baselines(data_dir, root / "baseline", tasks=list(BASELINE_TASKS), progress=progress, holdout=0,
                     limit=limit)
 

@@ -12,7 +12,7 @@ from typing import Any
 import joblib
 import numpy as np
 
-from bbt.bench.fincuge.tasks import Example, Task, get_task
+from bbt.tasks import Example, Task, get_task
 from bbt.errors import BBTError
 
 # A label a FinCUGE row always accepts, used only to build inference examples (their target is never read).
@@ -65,7 +65,7 @@ class CheckpointEngine:
     """A BBT checkpoint: classification heads where it has them, generation otherwise."""
 
     def __init__(self, path: str | Path):
-        from bbt.bench.fincuge.backends.external import CheckpointBackend
+        from bbt.eval.backends.external import CheckpointBackend
 
         self.backend = CheckpointBackend(str(path))
         self.name = self.backend.name

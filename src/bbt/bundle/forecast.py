@@ -16,7 +16,6 @@ index (as in the stock benchmark), so one stock's test days may fall on dates an
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -26,8 +25,9 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from bbt.bench.stocks import StockBenchConfig, list_stock_files, select_stocks
+from bbt.data.universe import list_stock_files, select_stocks
 from bbt.errors import BBTError
+from bbt.results import atomic_path, write_text
 from bbt.ts.models import ForecastSpec, build_forecaster
 from bbt.ts.train import TrainConfig, fit_forecaster, predict
 from bbt.ts.windows import Windows, concat_series
@@ -86,8 +86,8 @@ def train_forecaster(data_dir: str | Path, out_dir: str | Path, cfg: ForecasterC
     cfg = cfg or ForecasterConfig()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    bench = StockBenchConfig(n_stocks=cfg.n_stocks, train_days=cfg.train_days, test_days=cfg.test_days)
-    frames = select_stocks(list_stock_files(Path(data_dir)), bench, progress=progress)
+    frames = select_stocks(list_stock_files(Path(data_dir)), cfg.n_stocks, cfg.train_days + cfg.test_days,
+                           progress=progress)
     series = []
     for f in frames:
         close = f["close"].to_numpy(np.float64)[: cfg.train_days + cfg.test_days]
@@ -120,12 +120,9 @@ def train_forecaster(data_dir: str | Path, out_dir: str | Path, cfg: ForecasterC
               "test_windows": len(test), "stocks": [str(f.attrs.get("code", "?")) for f in frames],
               "fit_seconds": round(time.perf_counter() - t0, 1), "epochs": fit.epochs_run,
               "metric": "MSE over all horizons, per-stock standardised closes"}
-    tmp = out / (WEIGHTS + ".tmp")
-    save_file(model.state_dict(), str(tmp))
-    os.replace(tmp, out / WEIGHTS)
-    tmp = out / (CONFIG + ".tmp")
-    tmp.write_text(json.dumps({"config": asdict(cfg), "report": report}, indent=2), encoding="utf-8")
-    os.replace(tmp, out / CONFIG)
+    with atomic_path(out / WEIGHTS) as tmp:
+        save_file(model.state_dict(), str(tmp))
+    write_text(out / CONFIG, json.dumps({"config": asdict(cfg), "report": report}, indent=2))
     return report
 
 

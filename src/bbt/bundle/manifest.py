@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from bbt.errors import BBTError
+from bbt.results import write_text
 
 MANIFEST = "manifest.json"
 FORMAT = 1  # bump when the layout of a bundle changes incompatibly
@@ -31,9 +31,7 @@ def read_manifest(root: Path) -> dict[str, Any]:
 
 
 def write_manifest(root: Path, manifest: dict[str, Any]) -> None:
-    tmp = root / (MANIFEST + ".tmp")
-    tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-    os.replace(tmp, root / MANIFEST)  # why: a crash mid-write never leaves a half manifest behind
+    write_text(root / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2))
 
 
 def headline(cap: str, spec: dict) -> tuple[float | None, str]:

@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from bbt.bench.fincuge.tasks import get_task
+from bbt.tasks import get_task
 from bbt.bundle.engines import inference_example, load_engine
 from bbt.bundle.manifest import CAPABILITIES, MANIFEST, read_manifest
 from bbt.errors import BBTError

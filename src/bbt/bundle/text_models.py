@@ -11,8 +11,8 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.svm import LinearSVC
 
-from bbt.bench.fincuge.baseline.common import SEED, char_tfidf
-from bbt.bench.fincuge.tasks import Example
+from bbt.classical.common import SEED, char_tfidf
+from bbt.tasks import Example
 
 
 class ProbaLabelModel:

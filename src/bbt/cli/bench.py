@@ -6,13 +6,15 @@ from pathlib import Path
 
 import typer
 
+from bbt.cli.options import DataDir, Threads
+
 bench_app = typer.Typer(no_args_is_help=True)
 
 
 @bench_app.command("api")
 def api(
     bundle: Path = typer.Option(None, help="Bundle to serve (default: the default bundle; build it first)."),
-    data_dir: Path = typer.Option(None, help="Data directory (requests are built from its eval rows)."),
+    data_dir: DataDir = None,
     out: Path = typer.Option(Path("results/api_bench.json"), help="JSON result; a .md table is written beside it."),
     load_seconds: float = typer.Option(60.0, help="Length of the mixed load run."),
     fuzz: bool = typer.Option(True, help="Run schemathesis against the OpenAPI schema."),
@@ -46,7 +48,7 @@ def pretrain_throughput(
     steps: int = typer.Option(20, help="Timed steps per run."),
     warmup: int = typer.Option(3, help="Untimed steps at the start of each run."),
     repeats: int = typer.Option(2, help="Alternating runs of each loop (the median is reported)."),
-    threads: int = typer.Option(0, help="torch threads (0 = torch default)."),
+    threads: Threads = 0,
     out: Path = typer.Option(Path("results/pretrain_throughput.json"), help="JSON result; a .md beside it."),
 ) -> None:
     """tokens/s of `bbt pretrain` vs a bare `transformers` T5 loop of the same shape and batch."""

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from bbt.cli.options import DataDir, ShowProgress
+
 bundle_app = typer.Typer(no_args_is_help=True)
 
 
@@ -25,10 +27,10 @@ def print_manifest(m: dict) -> None:
 def build(
     out: Path = typer.Option(None, help="Bundle directory (default: the service's default bundle, "
                                         "~/.cache/bbt/bundle or BBT_CACHE_DIR/bundle)."),
-    data_dir: Path = typer.Option(None, help="Data directory (default: BBT_DATA_DIR or ../shared/data)."),
+    data_dir: DataDir = None,
     bbt: list[Path] = typer.Option([], "--bbt", help="A BBT checkpoint to compete per capability (repeatable)."),
     force: bool = typer.Option(False, help="Rebuild every step, ignoring what is cached."),
-    progress: bool = typer.Option(True, help="Show progress bars."),
+    progress: ShowProgress = True,
     report: Path = typer.Option(Path("results/bundle.json"), help="Copy of the manifest (+ a .md table beside it)."),
 ) -> None:
     """Train the default CPU bundle from the shared data (cached: a finished step is not redone)."""

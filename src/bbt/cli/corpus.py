@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from bbt.cli.options import DataDir, ShowProgress
+
 corpus_app = typer.Typer(no_args_is_help=True)
 
 
@@ -33,7 +35,7 @@ def ingest_command(
     near_threshold: float = typer.Option(0.8, "--near-threshold", help="MinHash Jaccard for near duplicates."),
     shard_size: int = typer.Option(10_000, "--shard-size", help="Documents per Parquet shard."),
     workers: int = typer.Option(0, "--workers", help="Processes for cleaning + MinHash (0 = min(2, CPUs))."),
-    progress: bool = typer.Option(True, help="Show a progress bar."),
+    progress: ShowProgress = True,
     report: Path = typer.Option(None, "--report", help="Also write the counts and speed as JSON (+ .md) here."),
 ) -> None:
     """Read, clean and deduplicate documents into Parquet shards; re-runs skip finished files."""
@@ -56,14 +58,14 @@ def ingest_command(
 @corpus_app.command("build-shared")
 def build_shared_command(
     out: Path = typer.Option(..., "--out", help="Output directory (Parquet shards + manifest.json)."),
-    data_dir: Path = typer.Option(None, "--data-dir", help="Data directory (default: BBT_DATA_DIR or ../shared/data)."),
+    data_dir: DataDir = None,
     min_chars_news: int = typer.Option(50, "--min-chars-news", help="min_chars for news."),
     min_chars_forum: int = typer.Option(5, "--min-chars-forum", help="min_chars for forum posts (short)."),
     min_chars_announcement: int = typer.Option(50, "--min-chars-announcement", help="min_chars for announcements."),
     min_chars_other: int = typer.Option(20, "--min-chars-other", help="min_chars for other."),
     near_threshold: float = typer.Option(0.8, "--near-threshold", help="MinHash Jaccard for near duplicates."),
     shard_size: int = typer.Option(10_000, "--shard-size", help="Documents per Parquet shard."),
-    progress: bool = typer.Option(True, help="Show a progress bar."),
+    progress: ShowProgress = True,
     report: Path = typer.Option(None, "--report", help="Also write the counts and speed as JSON (+ .md) here."),
 ) -> None:
     """Build the pre-training corpus from the shared data (news, forum, announcement, other); see docs/corpus.md."""
@@ -121,7 +123,7 @@ def _print_and_report(manifest: dict, out: Path, report: Path | None, seconds: f
 @corpus_app.command("weights")
 def weights_command(
     corpus: Path = typer.Argument(..., help="Corpus directory (Parquet shards)."),
-    data_dir: Path = typer.Option(None, help="Data directory holding fincuge/ (the downstream train texts)."),
+    data_dir: DataDir = None,
     temperature: float = typer.Option(0.1, help="softmax(similarity / temperature) gives the weights."),
     per_source: int = typer.Option(2000, help="Documents sampled per source for its TF-IDF centroid."),
     per_task: int = typer.Option(300, help="FinCUGE train texts sampled per task for the downstream centroid."),

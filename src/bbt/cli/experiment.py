@@ -1,10 +1,12 @@
-"""`bbt experiment ...`: multi-stage experiments that write one result table (bbt.pretrain.ablation)."""
+"""`bbt experiment ...`: multi-stage experiments that write one result table (bbt.bench.pretrain_ablation)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import typer
+
+from bbt.cli.options import DataDir, Threads, set_threads
 
 experiment_app = typer.Typer(no_args_is_help=True)
 
@@ -18,7 +20,7 @@ def _experiment() -> None:
 def pretrain_ablation(
     out: Path = typer.Option(Path("runs/pretrain_ablation"), help="Working directory (every stage cached here)."),
     report: Path = typer.Option(Path("results/pretrain_ablation.json"), help="Result JSON; a .md table beside it."),
-    data_dir: Path = typer.Option(None, help="Data directory (default: BBT_DATA_DIR or ../shared/data)."),
+    data_dir: DataDir = None,
     tokenizer: Path = typer.Option(None, help="Tokenizer dir (default: train one into OUT/tokenizer)."),
     corpus: Path = typer.Option(None, help="Corpus dir (default: `bbt corpus build-shared` into OUT/corpus)."),
     preset: str = typer.Option("mini", help="Model size."),
@@ -35,20 +37,17 @@ def pretrain_ablation(
                                           "pretrained_ss_sp."),
     temperature: float = typer.Option(0.1, help="Similarity-weight temperature."),
     eval_limit: int = typer.Option(None, help="Eval rows per task (default: the full eval split)."),
-    threads: int = typer.Option(0, help="torch threads (0 = torch default)."),
+    threads: Threads = 0,
 ) -> None:
     """(a) scratch, (b) pre-trained, (c) + similarity-weighted sampling, (d) + Source Prompt; FinCUGE eval."""
     import json
 
     from rich.console import Console
 
-    from bbt.pretrain.ablation import ARMS, AblationConfig, ablation_markdown, run_ablation
+    from bbt.bench.pretrain_ablation import ARMS, AblationConfig, ablation_markdown, run_ablation
     from bbt.settings import resolve_data_dir
 
-    if threads:
-        import torch
-
-        torch.set_num_threads(threads)
+    set_threads(threads)
     arm_list = tuple(ARMS) if arms.strip() == "all" else tuple(a.strip() for a in arms.split(",") if a.strip())
     cfg = AblationConfig(preset=preset, pretrain_steps=pretrain_steps, finetune_steps=finetune_steps,
                          batch_size=batch_size, input_len=input_len, pretrain_infill_rate=infill_rate,

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import typer
 
+from bbt.cli.options import DataDir, ShowProgress
+
 extract_app = typer.Typer(no_args_is_help=True)
 
-_DATA_HELP = "Data directory holding fincuge/ and kg/ (default: BBT_DATA_DIR or ../shared/data)."
 _RESULTS_HELP = "Folder for the held-out report (<name>.json + .md; default: BBT_RESULTS_DIR or results)."
 
 
@@ -20,7 +21,7 @@ def _pct(v: float | None) -> str:
 
 def events_markdown(report: dict) -> str:
     """The held-out report of `train_events` as markdown tables."""
-    from bbt.bench.report import markdown_table
+    from bbt.results import markdown_table
 
     s = report.get("holdout_scores", {})
     rows = [[name, str(s[key]["texts"]), _pct(s[key]["precision"]), _pct(s[key]["recall"]), _pct(s[key]["f1"])]
@@ -48,7 +49,7 @@ def events_markdown(report: dict) -> str:
 
 def causal_markdown(report: dict) -> str:
     """The held-out report of `train_causal` as markdown tables."""
-    from bbt.bench.report import markdown_table
+    from bbt.results import markdown_table
 
     s = report.get("holdout_scores", {})
     out = []
@@ -75,7 +76,7 @@ def _footer(report: dict) -> str:
 
 
 def _write(results_dir: Path | None, name: str, report: dict, markdown: str) -> Path:
-    from bbt.bench.report import write_json, write_markdown
+    from bbt.results import write_json, write_markdown
     from bbt.settings import get_settings
 
     folder = results_dir or get_settings().results_dir
@@ -87,11 +88,11 @@ def _write(results_dir: Path | None, name: str, report: dict, markdown: str) -> 
 @extract_app.command("train-events")
 def train_events_cmd(
     out: Path = typer.Option(..., help="Directory for the model (events.joblib) and report.json."),
-    data_dir: Path = typer.Option(None, help=_DATA_HELP),
+    data_dir: DataDir = None,
     limit: int = typer.Option(None, help="Only the first N train rows of finqa and finese (quick checks)."),
     holdout: float = typer.Option(0.1, help="Share of the train texts held out for the report."),
     results_dir: Path = typer.Option(None, help=_RESULTS_HELP),
-    progress: bool = typer.Option(True, help="Show a progress bar."),
+    progress: ShowProgress = True,
 ) -> None:
     """Train the event extractor (DuEE-fin types + roles from finqa, finese types + subjects) on the train lists;
     write the held-out report to results/events_extract.{json,md}."""
@@ -110,11 +111,11 @@ def train_events_cmd(
 @extract_app.command("train-causal")
 def train_causal_cmd(
     out: Path = typer.Option(..., help="Directory for the model (causal.joblib) and report.json."),
-    data_dir: Path = typer.Option(None, help=_DATA_HELP),
+    data_dir: DataDir = None,
     limit: int = typer.Option(None, help="Only the first N causality documents and fincqa train rows."),
     holdout: float = typer.Option(0.1, help="Share of the causality documents held out for the report."),
     results_dir: Path = typer.Option(None, help=_RESULTS_HELP),
-    progress: bool = typer.Option(True, help="Show a progress bar."),
+    progress: ShowProgress = True,
 ) -> None:
     """Train the causal extractor on kg/event_causality/ccks2021_raw.jsonl (+ fincqa train rows); write the
     held-out report to results/causal_extract.{json,md}."""
@@ -148,7 +149,7 @@ def announcement_cmd(
     text: str = typer.Argument(..., help="Announcement text, or - to read it from stdin."),
     companies: Path = typer.Option(None, help="code,name CSV of listed companies (default: "
                                                "<data_dir>/stocks/stock_names.csv when there is one)."),
-    data_dir: Path = typer.Option(None, help=_DATA_HELP),
+    data_dir: DataDir = None,
 ) -> None:
     """Company, announcement type, typed key fields and counterparties of one announcement, as JSON."""
     from bbt.extract.announcement import AnnouncementExtractor, load_company_names

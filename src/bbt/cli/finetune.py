@@ -6,12 +6,14 @@ from pathlib import Path
 
 import typer
 
+from bbt.cli.options import DataDir, Threads, set_threads
+
 
 def finetune_command(
     out: Path = typer.Option(..., help="Output directory (best/, last/, log.jsonl)."),
     preset: str = typer.Option("mini", help="Model size from scratch: tiny | mini | base | large."),
     tasks: str = typer.Option("all", help="Comma-separated FinCUGE tasks, or all."),
-    data_dir: Path = typer.Option(None, help="Data directory (default: BBT_DATA_DIR or ../shared/data)."),
+    data_dir: DataDir = None,
     init: str = typer.Option(None, help="Start from this checkpoint (BBT or plain T5 dir / .tar.gz)."),
     tokenizer: str = typer.Option(None, help="Tokenizer dir (needed from scratch; default: the one in --init)."),
     steps: int = typer.Option(3000, help="Optimiser steps at most."),
@@ -30,18 +32,16 @@ def finetune_command(
     no_cls_heads: bool = typer.Option(False, help="Label tasks by generation only (no classification heads)."),
     seed: int = typer.Option(0, help="Random seed."),
     mixed_precision: str = typer.Option("auto", help="auto | no | bf16 | fp16."),
-    threads: int = typer.Option(0, help="torch threads (0 = torch default)."),
+    threads: Threads = 0,
     resume: bool = typer.Option(False, help="Continue from OUT/last."),
 ) -> None:
     """Fine-tune one model on all FinCUGE tasks text-to-text with Source Prompts (+ classification heads)."""
-    import torch
     from rich.console import Console
 
     from bbt.settings import resolve_data_dir
     from bbt.train.finetune import FinetuneConfig, finetune
 
-    if threads:
-        torch.set_num_threads(threads)
+    set_threads(threads)
     names = () if tasks.strip() == "all" else tuple(t.strip() for t in tasks.split(",") if t.strip())
     cfg = FinetuneConfig(preset=preset, tasks=names, init=init, tokenizer=tokenizer, steps=steps,
                          batch_size=batch_size, grad_accum=grad_accum, optimizer=optimizer, lr=lr,

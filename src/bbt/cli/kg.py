@@ -8,6 +8,8 @@ from pathlib import Path
 
 import typer
 
+from bbt.cli.options import DataDir, ShowProgress
+
 kg_app = typer.Typer(no_args_is_help=True)
 
 KG_OPTION = typer.Option(Path("runs/kg.sqlite"), "--kg", help="Knowledge graph file (from `bbt kg build`).")
@@ -15,9 +17,9 @@ KG_OPTION = typer.Option(Path("runs/kg.sqlite"), "--kg", help="Knowledge graph f
 
 @kg_app.command("build")
 def build(
-    data_dir: Path = typer.Option(None, help="Data directory holding kg/ (default: BBT_DATA_DIR or ../shared/data)."),
+    data_dir: DataDir = None,
     out: Path = typer.Option(Path("runs/kg.sqlite"), "--out", help="SQLite file to write (replaced atomically)."),
-    progress: bool = typer.Option(True, help="Show a progress bar."),
+    progress: ShowProgress = True,
 ) -> None:
     """Build the knowledge graph (companies, people, industries, concepts, holders) into one SQLite file."""
     from rich.console import Console

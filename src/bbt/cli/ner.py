@@ -6,31 +6,31 @@ from pathlib import Path
 
 import typer
 
+from bbt.cli.options import DataDir, ShowProgress, Threads, set_threads
+
 ner_app = typer.Typer(no_args_is_help=True)
 
 
 @ner_app.command("train")
 def train(
-    data_dir: Path = typer.Option(None, help="Data directory (default: BBT_DATA_DIR or ../shared/data)."),
+    data_dir: DataDir = None,
     out: Path = typer.Option(..., help="Directory for ner.pt and report.json."),
     max_seconds: float = typer.Option(150, help="Time budget of the training loop, in seconds."),
     limit_texts: int = typer.Option(None, help="Only this many texts (after the fixed shuffle), for quick runs."),
     seed: int = typer.Option(0, help="Training seed (the held-out split is fixed)."),
-    threads: int = typer.Option(0, help="torch threads (0 = torch default)."),
+    threads: Threads = 0,
     results: Path = typer.Option(Path("results/ner_weak.json"), help="Report JSON; the .md is written beside it."),
-    progress: bool = typer.Option(True, help="Show a progress bar."),
+    progress: ShowProgress = True,
 ) -> None:
     """Weak-label train-side texts with the gazetteer, train the tagger, score it on held-out texts."""
-    import torch
     from rich.console import Console
     from rich.markdown import Markdown
 
-    from bbt.bench.report import write_json, write_markdown
+    from bbt.results import write_json, write_markdown
     from bbt.extract.ner import report_markdown, train_ner
     from bbt.settings import resolve_data_dir
 
-    if threads:
-        torch.set_num_threads(threads)
+    set_threads(threads)
     report = train_ner(resolve_data_dir(data_dir), out, max_seconds=max_seconds, limit_texts=limit_texts,
                        progress=progress, seed=seed)
     write_json(results, report)

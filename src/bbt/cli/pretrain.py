@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from bbt.cli.options import DataDir, Threads, set_threads
+
 
 def pretrain_command(
     corpus: Path = typer.Option(..., help="Corpus directory of Parquet shards (`bbt corpus build-shared`)."),
@@ -30,24 +32,22 @@ def pretrain_command(
                                       "text infilling) instead of the masked spans."),
     knowledge_rate: float = typer.Option(0.0, help="Share of batches that are knowledge-triple masking."),
     joint_rate: float = typer.Option(0.0, help="Share of batches that are news + prices -> next open."),
-    data_dir: Path = typer.Option(None, help="Shared data (KG, news, prices) for the knowledge / joint objectives."),
+    data_dir: DataDir = None,
     time_budget: float = typer.Option(None, help="Stop after this many seconds of training."),
     save_every: int = typer.Option(200, help="Checkpoint every N steps."),
     log_every: int = typer.Option(10, help="Log every N steps."),
     seed: int = typer.Option(0, help="Random seed."),
     mixed_precision: str = typer.Option("auto", help="auto | no | bf16 | fp16."),
-    threads: int = typer.Option(0, help="torch threads (0 = torch default)."),
+    threads: Threads = 0,
     resume: bool = typer.Option(False, help="Continue from OUT/last (same batches as an uninterrupted run)."),
 ) -> None:
     """Pre-train BBT with T5 span corruption over a source-weighted corpus stream."""
-    import torch
     from rich.console import Console
 
     from bbt.pretrain.loop import PretrainConfig, pretrain
     from bbt.settings import resolve_data_dir
 
-    if threads:
-        torch.set_num_threads(threads)
+    set_threads(threads)
     cfg = PretrainConfig(preset=preset, tokenizer=tokenizer, init=init, weights=weights, source_prompt=source_prompt,
                          input_len=input_len, noise_density=noise_density, mean_span=mean_span,
                          infill_rate=infill_rate, knowledge_rate=knowledge_rate, joint_rate=joint_rate, batch_size=batch_size,

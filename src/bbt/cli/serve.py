@@ -6,13 +6,15 @@ from pathlib import Path
 
 import typer
 
+from bbt.cli.options import DataDir
+
 
 def serve_command(
     bundle: Path = typer.Option(None, help="Model bundle directory (default: the default bundle, built if missing)."),
     host: str = typer.Option(None, help="Interface to listen on (default 127.0.0.1; 0.0.0.0 opens it up)."),
     port: int = typer.Option(None, help="Port (default 8000)."),
     config: Path = typer.Option(None, help="Service settings file (TOML or JSON; env vars BBT_SERVE_* also work)."),
-    data_dir: Path = typer.Option(None, help="Data directory for building the default bundle."),
+    data_dir: DataDir = None,
     no_keys: bool = typer.Option(False, "--no-keys", help="Serve without API keys (local experiments only)."),
     build: bool = typer.Option(True, help="Build the default bundle when it is missing."),
 ) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+
+from bbt.cli.options import DataDir
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -38,8 +40,7 @@ def train(
     out: Path = typer.Option(..., help="Output directory (spiece.model, tokenizer.json, ...)."),
     shared: bool = typer.Option(False, "--shared", help="Add the default corpus from the shared data "
                                 "(FinCUGE train lists + text/; see bbt.text.corpus_text)."),
-    data_dir: Path = typer.Option(None, help="Data directory for --shared (implies --shared; default: "
-                                  "BBT_DATA_DIR or ../shared/data)."),
+    data_dir: DataDir = None,
     column: str = typer.Option(None, help="JSONL field / CSV column holding the text of the given files."),
     character_coverage: float = typer.Option(0.9995, help="Share of characters given their own piece "
                                              "(0.98..1); the rest fall back to bytes."),
@@ -103,7 +104,7 @@ def show(
 @tokenizer_app.command("stats")
 def stats(
     path: Path = typer.Argument(..., help="Tokenizer directory."),
-    data_dir: Path = typer.Option(None, help="Data directory (default: BBT_DATA_DIR or ../shared/data)."),
+    data_dir: DataDir = None,
     split: str = typer.Option("eval", help="FinCUGE split measured: eval (default), train or problem."),
 ) -> None:
     """Tokens per character, <unk>/byte-fallback rates and exact round trips on FinCUGE texts, per task."""

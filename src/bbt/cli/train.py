@@ -6,28 +6,29 @@ from pathlib import Path
 
 import typer
 
+from bbt.cli.options import DataDir, ShowProgress
+
 train_app = typer.Typer(no_args_is_help=True)
 
 
 @train_app.command("baseline")
 def baseline(
-    data_dir: Path = typer.Option(None, help="Data directory holding fincuge/ "
-                                             "(default: BBT_DATA_DIR or ../shared/data)."),
+    data_dir: DataDir = None,
     out: Path = typer.Option(..., help="Directory for the models (one .joblib per task) and manifest.json."),
     tasks: str = typer.Option("all", help="all, or comma-separated tasks (finfe,finne,finnl,finre,finnsp,finese,"
                                           "finqa,fincqa,finna)."),
     limit: int = typer.Option(None, help="Only the first N train rows of each task (quick checks)."),
     holdout: float = typer.Option(0.1, help="Share of train held out first to record a score in the manifest "
                                             "(0: skip; the saved model always sees all train rows)."),
-    progress: bool = typer.Option(True, help="Show a progress bar."),
+    progress: ShowProgress = True,
 ) -> None:
     """Train the classical FinCUGE baselines on the train lists; evaluate with
     `bbt eval fincuge --model baseline:OUT`."""
     from rich.console import Console
     from rich.table import Table
 
-    from bbt.bench.fincuge.baseline import train_baselines
-    from bbt.bench.fincuge.tasks import select_tasks
+    from bbt.classical import train_baselines
+    from bbt.tasks import select_tasks
     from bbt.errors import BBTError
     from bbt.settings import resolve_data_dir
 

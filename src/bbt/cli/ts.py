@@ -1,8 +1,13 @@
-"""`bbt ts ...`: each command lives in its own module and registers itself on ts_app."""
+"""`bbt ts ...`: one small module per command; registered here, explicitly."""
 
 import typer
 
-ts_app = typer.Typer(no_args_is_help=True)
+from bbt.cli.ts_bench import bench
+from bbt.cli.ts_decompose import decompose_cmd
+from bbt.cli.ts_ltsf import bench_ltsf, search_report
 
-# Registration by import (keeps one small file per command).
-from bbt.cli import ts_bench, ts_decompose, ts_ltsf  # noqa: E402,F401
+ts_app = typer.Typer(no_args_is_help=True)
+ts_app.command("bench")(bench)
+ts_app.command("decompose")(decompose_cmd)
+ts_app.command("bench-ltsf")(bench_ltsf)
+ts_app.command("search-report")(search_report)

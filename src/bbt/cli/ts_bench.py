@@ -6,15 +6,15 @@ import dataclasses
 from pathlib import Path
 
 import typer
+
+from bbt.cli.options import DataDir, Threads, set_threads
 from rich.console import Console
 
-from bbt.cli.ts import ts_app
 from bbt.errors import BBTError
 
 
-@ts_app.command("bench")
 def bench(
-    data_dir: Path = typer.Option(None, help="Data directory (default: BBT_DATA_DIR or ../shared/data)."),
+    data_dir: DataDir = None,
     stocks: int = typer.Option(40, help="Number of stocks drawn (seeded) from those with >= 4200 days."),
     seeds: int = typer.Option(3, help="Training seeds per model (0..seeds-1)."),
     horizon: int = typer.Option(1, help="Days forecast from each window."),
@@ -30,21 +30,19 @@ def bench(
     time_budget: float = typer.Option(None, help="Seconds per fit at most."),
     batches_per_epoch: int = typer.Option(None, help="Mini-batches per epoch (pooled data is large)."),
     sample_seed: int = typer.Option(0, help="Seed that draws the stocks."),
-    threads: int = typer.Option(0, help="torch threads (0 = torch default)."),
+    threads: Threads = 0,
     plots: int = typer.Option(3, help="Stocks shown in the forecast PNG."),
     fresh: bool = typer.Option(False, help="Ignore cached runs of an earlier, interrupted call."),
     out: Path = typer.Option(Path("results/stock_bench.json"), help="JSON path; .md and .png written beside it."),
 ) -> None:
     """Forecast each stock's opening price over test days [4000, 4200) after training on days [0, 4000)."""
-    import torch
 
     from rich.markdown import Markdown
 
     from bbt.bench.stocks import ABLATIONS, StockBenchConfig, run_stock_benchmark
     from bbt.settings import resolve_data_dir
 
-    if threads:
-        torch.set_num_threads(threads)
+    set_threads(threads)
     names = tuple(m.strip() for m in models.split(",") if m.strip()) + (ABLATIONS if ablations else ())
     cfg = StockBenchConfig(n_stocks=stocks, seeds=tuple(range(seeds)), horizon=horizon, seq_len=seq_len,
                            models=names, sample_seed=sample_seed)

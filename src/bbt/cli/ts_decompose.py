@@ -7,10 +7,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from bbt.cli.ts import ts_app
 
 
-@ts_app.command("decompose")
 def decompose_cmd(
     file: Path = typer.Argument(..., help="Market file (akshare / Tushare / NetEase / Yahoo) or date + numeric CSV."),
     out: Path = typer.Option(None, help="Output folder (default results/decompose/<file stem>)."),

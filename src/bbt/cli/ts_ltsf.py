@@ -7,7 +7,8 @@ from pathlib import Path
 
 import typer
 
-from bbt.cli.ts import ts_app
+from bbt.cli.options import DataDir, Threads, set_threads
+
 from bbt.errors import BBTError
 
 
@@ -51,10 +52,9 @@ def _parse_members(text: str, names: tuple[str, ...]) -> dict[str, int]:
         raise BBTError(f"--members expects K or NAME=K,..., got {text!r}") from None
 
 
-@ts_app.command("bench-ltsf")
 def bench_ltsf(
     csv: Path = typer.Option(None, help="ETT-style CSV (date + numeric columns). Default: <data dir>/ltsf/ETTh1.csv."),
-    data_dir: Path = typer.Option(None, help="Data directory (default: BBT_DATA_DIR or ../shared/data)."),
+    data_dir: DataDir = None,
     seq_len: int = typer.Option(96, help="Look-back window L (rows)."),
     horizons: str = typer.Option("96,192,336,720", help="Comma-separated horizons H."),
     models: str = typer.Option("naive,dlinear,transformer,bbt", help="Comma-separated models."),
@@ -72,20 +72,18 @@ def bench_ltsf(
                                                      "(training), e.g. --set bbt.d_model=64. Repeatable."),
     members: str = typer.Option(None, help="Ensemble members per run: K for every trainable model, or NAME=K,... "
                                            "(default: bbt's setting in bbt.bench.ltsf.LTSF_MEMBERS, others 1)."),
-    threads: int = typer.Option(0, help="torch threads (0 = torch default)."),
+    threads: Threads = 0,
     fresh: bool = typer.Option(False, help="Ignore cached runs of an earlier, interrupted call."),
     out: Path = typer.Option(Path("results/ltsf_etth1.json"), help="JSON path; the .md table is written beside it."),
 ) -> None:
     """Train and test each model on the standard LTSF split (ETTh1: 12/4/4 months), scaled with training rows."""
-    import torch
     from rich.console import Console
     from rich.markdown import Markdown
 
     from bbt.bench.ltsf import ABLATIONS, LTSFConfig, run_ltsf_benchmark
     from bbt.settings import resolve_data_dir
 
-    if threads:
-        torch.set_num_threads(threads)
+    set_threads(threads)
     if csv is None:
         csv = resolve_data_dir(data_dir) / "ltsf" / "ETTh1.csv"
     if features not in ("M", "S"):
@@ -114,7 +112,6 @@ def bench_ltsf(
     console.print(f"wrote {out}, {out.with_suffix('.md')}")
 
 
-@ts_app.command("search-report")
 def search_report(folder: Path = typer.Argument(..., help="Folder of bench-ltsf JSON results, one setting each.")) -> None:
     """One table (summary.json + summary.md) over several bench-ltsf runs: val and test MSE side by side."""
     from rich.console import Console

@@ -25,6 +25,7 @@ from bbt.corpus.clean import CleanConfig, filter_reason
 from bbt.corpus.dedup import Deduper, exact_key
 from bbt.corpus.readers import SOURCE_TYPES, Problem, ReadOptions, expand_inputs, read_file
 from bbt.errors import BBTError
+from bbt.results import atomic_path, write_text
 
 COUNTERS = ("read", "kept", "dropped_short", "dropped_long", "dropped_lang", "dropped_boilerplate_empty",
             "exact_dupes", "near_dupes", "corrupt")
@@ -41,12 +42,6 @@ class IngestConfig:
     near_threshold: float = 0.8
     shard_size: int = 10_000
     workers: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))  # processes for cleaning + MinHash
-
-
-def _atomic_write(path: Path, write) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    write(tmp)
-    os.replace(tmp, path)
 
 
 def _file_stamp(p: Path) -> dict:
@@ -77,7 +72,8 @@ class _Writer:
         if self.rows:
             name = f"shard-{len(self.shard_paths()):05d}.parquet"
             table = pa.Table.from_pylist(self.rows, schema=SCHEMA)
-            _atomic_write(self.out / name, lambda t: pq.write_table(table, t))
+            with atomic_path(self.out / name) as tmp:
+                pq.write_table(table, tmp)
             self.manifest["shards"].append({"name": name, "docs": len(self.rows)})
             self.rows = []
         # why: files only count as finished once their rows are on disk; a file finished mid-buffer
@@ -88,7 +84,7 @@ class _Writer:
 
     def save(self) -> None:
         text = json.dumps(self.manifest, ensure_ascii=False, indent=1)
-        _atomic_write(self.manifest_path, lambda t: t.write_text(text, encoding="utf-8"))
+        write_text(self.manifest_path, text)
 
 
 BATCH_DOCS = 128

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from bbt.errors import BBTError, DataError
+from bbt.results import atomic_path
 
 AKSHARE_COLUMNS = ["日期", "股票代码", "开盘", "收盘", "最高", "最低", "成交量", "成交额", "振幅", "涨跌幅", "涨跌额",
                    "换手率"]
@@ -94,9 +95,8 @@ def fetch_stocks(codes: Iterable[str], out_dir: str | Path, *, start: str | None
                 on_done(code, None)
             continue
         path = out / f"{code}.csv"
-        tmp = path.with_suffix(".csv.part")
-        to_akshare_layout(raw, code).to_csv(tmp, index=False, encoding="utf-8")
-        tmp.replace(path)
+        with atomic_path(path) as tmp:
+            to_akshare_layout(raw, code).to_csv(tmp, index=False, encoding="utf-8")
         try:
             load_market_file(path, fmt="akshare")
         except DataError as e:

@@ -33,14 +33,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bbt.bench.fincuge import metrics
+from bbt.tasks import metrics
 import numpy as np
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.svm import LinearSVC
 
-from bbt.bench.fincuge.baseline.common import SEED, char_tfidf, shrink
-from bbt.bench.fincuge.baseline.qa import QAModel, parse_question
-from bbt.bench.fincuge.tasks import Example, compact, get_task
+from bbt.classical.common import SEED, char_tfidf, shrink
+from bbt.classical.qa import QAModel, parse_question
+from bbt.tasks import Example, compact, get_task
 from bbt.errors import BBTError, DataError
 from bbt.extract.events import load_model, progress_bar, save_model
 
@@ -311,7 +311,7 @@ def train_causal(data_dir: str | Path, out_dir: str | Path, progress: bool = Tru
     """Train on the causality file (first `limit` documents if given) + the fincqa train rows that ask for an
     argument (none that overlaps a held-out document), score on the held-out documents, save the model to
     out_dir/causal.joblib and the report to out_dir/report.json."""
-    from bbt.bench.report import write_json
+    from bbt.results import write_json
 
     if not 0 <= holdout < 0.5:
         raise BBTError(f"holdout must be in [0, 0.5), got {holdout}")

@@ -38,12 +38,12 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bbt.bench.fincuge import metrics
-from bbt.bench.fincuge.baseline.classify import MultiLabelModel
-from bbt.bench.fincuge.baseline.common import holdout_split, shrink
-from bbt.bench.fincuge.baseline.qa import QAModel, parse_question
-from bbt.bench.fincuge.baseline.spans import SpanItem, SubjectModel
-from bbt.bench.fincuge.tasks import SEP, Example, compact, get_task
+from bbt.tasks import metrics
+from bbt.classical.classify import MultiLabelModel
+from bbt.classical.common import holdout_split, shrink
+from bbt.classical.qa import QAModel, parse_question
+from bbt.classical.spans import SpanItem, SubjectModel
+from bbt.tasks import SEP, Example, compact, get_task
 from bbt.errors import BBTError
 from bbt.extract.values import parse_values
 
@@ -365,7 +365,7 @@ def train_events(data_dir: str | Path, out_dir: str | Path, progress: bool = Tru
                  holdout: float = 0.1, seed: int = 0) -> dict:
     """Train the event extractor on the finqa + finese train lists (first `limit` rows of each if given), score
     it on the held-out texts, save it to out_dir/events.joblib and the report to out_dir/report.json."""
-    from bbt.bench.report import write_json
+    from bbt.results import write_json
 
     if not 0 <= holdout < 0.5:
         raise BBTError(f"holdout must be in [0, 0.5), got {holdout}")

@@ -256,7 +256,7 @@ def _kg_executives(data_dir: Path, by_code: dict[str, set[str]]) -> dict[str, se
 
 def fincuge_rows(data_dir: Path) -> list[tuple[str, list[str]]]:
     """(text, annotated entity names) for every finre / finnsp / finese train row: the FinCUGE name sources."""
-    from bbt.bench.fincuge.tasks import get_task
+    from bbt.tasks import get_task
 
     rows: list[tuple[str, list[str]]] = []  # why: rows, not texts: finre repeats a text once per entity pair
     for ex in get_task("finre").load(data_dir, "train"):

@@ -29,10 +29,8 @@ from __future__ import annotations
 
 import bisect
 import json
-import os
 import random
 import re
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -42,6 +40,7 @@ import torch
 from torch import nn
 
 from bbt.errors import BBTError, DataError
+from bbt.results import atomic_path
 from bbt.extract.gazetteer import TYPES, Gazetteer, build_gazetteer, common_words, is_junk
 
 CHUNK = 160
@@ -86,7 +85,7 @@ def corpus_texts(data_dir: str | Path) -> list[tuple[str, str]]:
     text/flash_news when the data directory has them."""
     import pandas as pd
 
-    from bbt.bench.fincuge.tasks import get_task
+    from bbt.tasks import get_task
 
     data_dir = Path(data_dir)
     out: list[tuple[str, str]] = []
@@ -368,14 +367,8 @@ def _evaluate(model: NERModel, texts: list[str], gold: list[list[tuple]], train_
 
 
 def _atomic_torch_save(obj: dict, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         torch.save(obj, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def train_ner(data_dir: str | Path, out_dir: str | Path, max_seconds: float = 150, limit_texts: int | None = None,
@@ -387,7 +380,7 @@ def train_ner(data_dir: str | Path, out_dir: str | Path, max_seconds: float = 15
     `limit_texts` keeps that many texts (after the fixed shuffle) for quick runs. Deterministic for a given seed
     and number of optimiser steps; the time budget can stop at a different step on a slower machine.
     """
-    from bbt.bench.report import write_json
+    from bbt.results import write_json
 
     t_start = time.time()
     out_dir = Path(out_dir)
@@ -505,7 +498,7 @@ def load_ner(directory: str | Path) -> NERModel:
 
 def report_markdown(report: dict) -> str:
     """The report as a markdown page: P/R/F1 per system and type, novel recall, data and training facts."""
-    from bbt.bench.report import markdown_table
+    from bbt.results import markdown_table
 
     scores, data, train = report["scores"], report["data"], report["training"]
     rows = []

@@ -18,7 +18,6 @@ Choices, and why:
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import time
 from collections import Counter
@@ -31,6 +30,7 @@ from typing import Callable, Iterator
 import pandas as pd
 
 from bbt.errors import BBTError, DataError
+from bbt.results import atomic_path
 from bbt.kg.graph import EDGE_TYPES, FORMAT, NODE_TYPES, VERSION, normalize
 
 
@@ -348,10 +348,7 @@ def build_kg(data_dir: str | Path, out_path: str | Path, progress: bool = True) 
 
 
 def _write(g: _Graph, meta: dict[str, str], out: Path) -> None:
-    """Write into OUT.tmp, then rename: readers never see a half-written graph."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.unlink(missing_ok=True)
+    """Written atomically (bbt.results.atomic_path): readers never see a half-written graph."""
 
     def dump(props: dict | None) -> str | None:
         return None if props is None else json.dumps(props, ensure_ascii=False)
@@ -364,23 +361,20 @@ def _write(g: _Graph, meta: dict[str, str], out: Path) -> None:
             seen.add((norm, node))
             names.append((alias, norm, node, kind))
     try:
-        conn = sqlite3.connect(tmp)
-        try:
-            with conn:
-                conn.executescript(SCHEMA)
-                conn.executemany("INSERT INTO nodes VALUES (?, ?, ?, ?, ?)",
-                                 ((i, typ, key, name, dump(props)) for (typ, key), (i, name, props) in g.nodes.items()))
-                conn.executemany("INSERT INTO edges VALUES (?, ?, ?, ?)",
-                                 ((s, d, typ, dump(props)) for s, d, typ, props in g.edges))
-                conn.executemany("INSERT INTO names VALUES (?, ?, ?, ?)", names)
-                conn.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
-                conn.executescript(INDEXES)
-        finally:
-            conn.close()
-        os.replace(tmp, out)
+        with atomic_path(out) as tmp:
+            conn = sqlite3.connect(tmp)
+            try:
+                with conn:
+                    conn.executescript(SCHEMA)
+                    conn.executemany("INSERT INTO nodes VALUES (?, ?, ?, ?, ?)",
+                                     ((i, typ, key, name, dump(props))
+                                      for (typ, key), (i, name, props) in g.nodes.items()))
+                    conn.executemany("INSERT INTO edges VALUES (?, ?, ?, ?)",
+                                     ((s, d, typ, dump(props)) for s, d, typ, props in g.edges))
+                    conn.executemany("INSERT INTO names VALUES (?, ?, ?, ?)", names)
+                    conn.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
+                    conn.executescript(INDEXES)
+            finally:
+                conn.close()
     except sqlite3.Error as e:
-        tmp.unlink(missing_ok=True)
         raise BBTError(f"cannot write the knowledge graph to {out}: {e}") from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

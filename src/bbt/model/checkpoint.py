@@ -2,7 +2,7 @@
 
 Weight names are the plain T5 ones (`shared.weight`, `encoder.block.0...`, `lm_head.weight`), so plain
 `transformers.T5ForConditionalGeneration.from_pretrained(DIR)` loads the text part; BBT's own parts are stored as
-`bbt.*`. `load_model` also reads a plain T5 checkpoint directory or `.tar.gz` (text-only: the BBT parts start
+`bbt.*`. `load_checkpoint` also reads a plain T5 checkpoint directory or `.tar.gz` (text-only: the BBT parts start
 from their initialisation), PyTorch `.bin` weights and sharded checkpoints, strips wrapper prefixes
 (`module.` from DDP, `_orig_mod.` from torch.compile), and refuses weights whose shapes do not fit.
 """
@@ -16,14 +16,17 @@ import tarfile
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import torch
 from safetensors.torch import load_file, save_file
 
 from bbt.errors import BBTError
+from bbt.results import atomic_dir, recover_dir
 from bbt.model.config import BBTConfig
-from bbt.model.modeling import BBTModel
+
+if TYPE_CHECKING:  # why only for types: bbt.model.modeling builds on this module, not the other way round
+    from torch import nn
 
 WEIGHTS_NAME = "model.safetensors"
 WRAPPER_PREFIXES = ("module.", "_orig_mod.")
@@ -40,7 +43,7 @@ class LoadReport:
     text_only: bool = False  # a plain T5 checkpoint (no "bbt" section)
 
 
-def _export_state(model: BBTModel, state_dict: dict | None = None) -> dict[str, torch.Tensor]:
+def _export_state(model: "nn.Module", state_dict: dict | None = None) -> dict[str, torch.Tensor]:
     out = {}
     for name, tensor in (state_dict if state_dict is not None else model.state_dict()).items():
         key = name.removeprefix("t5.")
@@ -50,32 +53,21 @@ def _export_state(model: BBTModel, state_dict: dict | None = None) -> dict[str, 
     return out
 
 
-def old_checkpoint(directory: str | Path) -> Path:
-    return Path(directory).with_name(Path(directory).name + ".old")
-
-
 def recover_checkpoint(directory: str | Path) -> bool:
     """After a kill between save_pretrained's two renames only DIR.old exists: put it back. True if DIR exists."""
-    directory = Path(directory)
-    old = old_checkpoint(directory)
-    if not directory.exists() and old.is_dir():
-        os.replace(old, directory)
-    return directory.exists()
+    return recover_dir(directory)
 
 
-def save_pretrained(model: BBTModel, directory: str | Path, tokenizer=None, extra: dict | None = None,
+def save_pretrained(model: "nn.Module", directory: str | Path, tokenizer=None, extra: dict | None = None,
                     also: Callable[[Path], None] | None = None, state_dict: dict | None = None) -> Path:
     """Write the checkpoint atomically: into a temporary sibling directory, then renamed over `directory`.
     `extra` is written as bbt_state.json; `also(tmp_dir)` may add files (e.g. optimizer state) before the rename;
     `state_dict` replaces model.state_dict() (DeepSpeed ZeRO-3: the gathered `accelerator.get_state_dict`)."""
-    directory = Path(directory)
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
     if tokenizer is not None:  # the config records what the saved tokenizer does with \n / \t
         from bbt.text.tokenizer import maps_newlines
 
         model.config.bbt.newline_tokens = maps_newlines(tokenizer)
-    try:
+    with atomic_dir(directory) as tmp:
         model.config.save(tmp)
         save_file(_export_state(model, state_dict), str(tmp / WEIGHTS_NAME), metadata={"format": "pt"})
         if tokenizer is not None:
@@ -84,16 +76,7 @@ def save_pretrained(model: BBTModel, directory: str | Path, tokenizer=None, extr
             (tmp / "bbt_state.json").write_text(json.dumps(extra, indent=2, ensure_ascii=False), encoding="utf-8")
         if also is not None:
             also(tmp)
-        old = old_checkpoint(directory)
-        if directory.exists():
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(directory, old)
-        os.replace(tmp, directory)
-        shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return directory
+    return Path(directory)
 
 
 def _strip(key: str) -> str:
@@ -158,9 +141,11 @@ def _unpack(path: Path, stack: list) -> Path:
     raise BBTError(f"checkpoint not found: {path} (a directory with config.json, or a .tar.gz of one)")
 
 
-def load_model(path: str | Path, *, with_tokenizer: bool = True, **settings_overrides):
-    """-> (model in eval mode, tokenizer or None, LoadReport). settings_overrides change BBT settings that do not
-    exist in a text-only checkpoint (e.g. n_series, cls_heads) before the model is built."""
+def load_checkpoint(path: str | Path, build: Callable[[BBTConfig], "nn.Module"], *, with_tokenizer: bool = True,
+                    **settings_overrides):
+    """-> (build(config) in eval mode with the checkpoint's weights, tokenizer or None, LoadReport).
+    settings_overrides change BBT settings that do not exist in a text-only checkpoint (e.g. n_series, cls_heads)
+    before the model is built. `bbt.model.modeling.load_model` is this with BBTModel."""
     stack: list = []
     directory = _unpack(Path(path), stack)
     config = BBTConfig.load(directory)
@@ -170,7 +155,7 @@ def load_model(path: str | Path, *, with_tokenizer: bool = True, **settings_over
         if not hasattr(config.bbt, k):
             raise BBTError(f"unknown BBT setting {k!r}")
         setattr(config.bbt, k, v)
-    model = BBTModel(config)
+    model = build(config)
     state = {_strip(k): v for k, v in read_weights(directory).items()}
     if "shared.weight" not in state:
         for k in TIED_TO_SHARED:

@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 
 from bbt.errors import BBTError
-from bbt.model.checkpoint import load_model
+from bbt.model.modeling import load_model
 
 
 class BBTGenerator:

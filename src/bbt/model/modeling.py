@@ -23,6 +23,7 @@ from transformers import T5ForConditionalGeneration
 from transformers.modeling_outputs import BaseModelOutput
 
 from bbt.errors import BBTError
+from bbt.model.checkpoint import load_checkpoint, save_pretrained
 from bbt.model.config import BBTConfig
 from bbt.ts.st2vec import DWTST2Vec, ST2VecConfig
 
@@ -189,16 +190,17 @@ class BBTModel(nn.Module):
     # ---- checkpoints (bbt.model.checkpoint does the work; these are the names transformers users reach for)
     def save_pretrained(self, directory, tokenizer=None, extra: dict | None = None):
         """config.json + model.safetensors (+ the tokenizer), written atomically."""
-        from bbt.model.checkpoint import save_pretrained
-
         return save_pretrained(self, directory, tokenizer, extra=extra)
 
     @classmethod
     def from_pretrained(cls, path, **settings_overrides) -> "BBTModel":
         """A BBT or plain T5 checkpoint (directory or .tar.gz); `load_model` also returns tokenizer and report."""
-        from bbt.model.checkpoint import load_model
-
-        return load_model(path, with_tokenizer=False, **settings_overrides)[0]
+        return load_checkpoint(path, cls, with_tokenizer=False, **settings_overrides)[0]
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
+
+
+def load_model(path, *, with_tokenizer: bool = True, **settings_overrides):
+    """A BBT or plain T5 checkpoint (directory or .tar.gz) -> (BBTModel in eval mode, tokenizer or None, LoadReport)."""
+    return load_checkpoint(path, BBTModel, with_tokenizer=with_tokenizer, **settings_overrides)

@@ -18,10 +18,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 import scipy.sparse as sp
 
-from bbt.errors import BBTError, DataError
+from bbt.errors import BBTError
 from bbt.pretrain.shards import corpus_shards, read_columns
 
 NGRAMS = (1, 2)  # character n-grams of the TF-IDF vectors
@@ -63,7 +62,7 @@ def source_sizes(corpus_dir: str | Path) -> dict[str, int]:
 
 def downstream_texts(data_dir: str | Path, per_task: int = 300, seed: int = 0) -> list[str]:
     """Up to `per_task` seeded random inputs of each FinCUGE task's TRAIN list, without the 【task】 prompt."""
-    from bbt.bench.fincuge.tasks import TASKS
+    from bbt.tasks import TASKS
 
     rng = np.random.default_rng(seed)
     out: list[str] = []

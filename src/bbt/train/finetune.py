@@ -15,11 +15,10 @@ import json
 import math
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from bbt.errors import BBTError
 from bbt.train.engine import (check_optimizer, from_main, make_accelerator, make_optimizer, micro_step,
@@ -67,13 +66,13 @@ class _ModelBackend:
 
 
 def _is_multilabel(task) -> bool:
-    from bbt.bench.fincuge.tasks import MultiLabelTask
+    from bbt.tasks import MultiLabelTask
 
     return isinstance(task, MultiLabelTask)
 
 
 def build_model(cfg: FinetuneConfig, head_labels: dict[str, list[str]], multilabel: tuple[str, ...]):
-    from bbt.model.checkpoint import load_model
+    from bbt.model.modeling import load_model
     from bbt.model.config import preset_config
     from bbt.model.modeling import BBTModel
     from bbt.text.tokenizer import load_tokenizer
@@ -97,8 +96,8 @@ def finetune(cfg: FinetuneConfig, data_dir: Path, out: Path, resume: bool = Fals
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
     from transformers import get_cosine_schedule_with_warmup
 
-    from bbt.bench.fincuge.harness import evaluate
-    from bbt.bench.fincuge.tasks import TASKS, get_task
+    from bbt.tasks.runner import evaluate
+    from bbt.tasks import TASKS, get_task
     from bbt.model.checkpoint import save_pretrained
     from bbt.model.inference import BBTGenerator
     from bbt.train.data import TaskMixture, collate, tokenize_task

@@ -1,1 +1,0 @@
-"""The BBT-FinCUGE evaluation harness: nine Chinese financial NLP tasks, metrics, backends, baselines."""

@@ -1,0 +1,38 @@
+"""The FinCUGE harness for any model spec: resolve the backend, run the task loop with a per-example output cache
+beside the result file (an interrupted run resumes), write the result JSON.
+
+`bbt eval fincuge`, the pre-training ablation and anyone scripting an evaluation call `evaluate_model`; the task
+loop itself (`bbt.tasks.runner.evaluate`) also serves training-time evaluation and the bundle's model selection.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bbt.errors import BBTError
+from bbt.eval.backends import load_backend
+from bbt.results import write_json
+from bbt.tasks.runner import evaluate
+
+
+def cache_path(out_json: Path) -> Path:
+    """Where the outputs of the run writing `out_json` are cached."""
+    return Path(out_json).with_suffix(".cache.jsonl")
+
+
+def evaluate_model(spec: str, tasks: Any, data_dir: Path, out_json: Path, *, split: str = "eval",
+                   batch_size: int = 16, limit: int | None = None, fresh: bool = False, progress: bool = True,
+                   console=None) -> dict:
+    """Evaluate the model `spec` (see bbt.eval.backends) on `tasks`; writes `out_json` and returns the result."""
+    out_json = Path(out_json)
+    if out_json.suffix != ".json":
+        raise BBTError(f"--out must end in .json, got {out_json}")
+    cache = cache_path(out_json)
+    if fresh and cache.exists():
+        cache.unlink()
+    result = evaluate(load_backend(spec), tasks, data_dir, split=split, batch_size=batch_size, limit=limit,
+                      cache_path=cache, progress=progress, console=console)
+    result["data_dir"] = str(data_dir)
+    write_json(out_json, result)
+    return result
