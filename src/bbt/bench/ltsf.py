@@ -381,7 +381,7 @@ def published_for(name: str, cfg: LTSFConfig) -> dict:
 def run_ltsf_benchmark(cfg: LTSFConfig, out: Path, *, fresh: bool = False, console=None) -> dict:
     """Run every model x horizon x seed (each finished run cached in <out>.partial.json, so a killed run
     resumes), then write <out> (JSON) and <out>.md (table)."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from bbt.progress import progress_bar
 
     from bbt.results import read_json, write_json, write_markdown
 
@@ -397,9 +397,7 @@ def run_ltsf_benchmark(cfg: LTSFConfig, out: Path, *, fresh: bool = False, conso
     runs_cache: dict = cache.get("runs", {}) if isinstance(cache, dict) else {}
     plan = [(n, H, s) for n in cfg.models for H in cfg.horizons
             for s in (cfg.seeds if get(n).trainable else cfg.seeds[:1])]
-    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-               TimeElapsedColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
+    with progress_bar(console=console, transient=True) as progress:
         overall = progress.add_task("LTSF runs", total=len(plan))
         for name, H, seed in plan:
             run_id, key = f"{name}/{H}/{seed}", _run_key(cfg, data_key, name, H, seed)

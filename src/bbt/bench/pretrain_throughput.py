@@ -67,7 +67,7 @@ def pipeline_tokens_per_s(corpus: Path, tokenizer: str, preset: str, batch: int,
 
 def run(corpus: Path, tokenizer: str, preset: str = "mini", batch: int = 32, input_len: int = 256, steps: int = 20,
         warmup: int = 3, repeats: int = 2, threads: int | None = None, progress: bool = True) -> dict:
-    from rich.progress import Progress
+    from bbt.progress import progress_bar
 
     from bbt.pretrain.objectives import input_target_lengths
     from bbt.text.tokenizer import load_tokenizer
@@ -77,7 +77,7 @@ def run(corpus: Path, tokenizer: str, preset: str = "mini", batch: int = 32, inp
     vocab = len(load_tokenizer(tokenizer))
     _, target_len = input_target_lengths(input_len)
     bare, pipe = [], []
-    with Progress(disable=not progress) as bar:
+    with progress_bar(enabled=progress) as bar:
         task = bar.add_task("throughput (bare / pipeline)", total=2 * repeats)
         for r in range(repeats):
             bare.append(bare_t5_tokens_per_s(preset, vocab, batch, input_len, target_len, steps, warmup, seed=r))

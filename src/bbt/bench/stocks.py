@@ -271,7 +271,7 @@ def run_stock_benchmark(data_dir: Path, cfg: StockBenchConfig, out: Path, *, fre
                         n_plots: int = 3, console=None) -> dict:
     """Run every model x seed (cached per pair in <out>.partial.json, so a killed run resumes), then write
     <out> (JSON), <out>.md (table) and <out>.png (forecast vs actual)."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from bbt.progress import progress_bar
 
     from bbt.results import read_json, write_json
     from bbt.bench.stock_report import plot_forecasts, stock_markdown
@@ -282,9 +282,7 @@ def run_stock_benchmark(data_dir: Path, cfg: StockBenchConfig, out: Path, *, fre
     for name in cfg.models:
         if name not in DETERMINISTIC:
             get(name)  # an unknown name fails before any stock is loaded
-    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-               TimeElapsedColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=False) as progress:
+    with progress_bar(console=console) as progress:
         frames = select_stocks(list_stock_files(data_dir), cfg.n_stocks, cfg.min_days, cfg.sample_seed, progress)
         stocks = [prepare(f, cfg) for f in frames]
         codes = [s.code for s in stocks]

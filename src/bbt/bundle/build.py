@@ -151,7 +151,7 @@ def _step_causal(data_dir: Path, root: Path, m: dict, progress: bool) -> None:
 
 
 def _step_forecast(data_dir: Path, root: Path, m: dict, progress: bool) -> None:
-    from rich.progress import Progress
+    from bbt.progress import progress_bar
 
     from bbt.bundle.forecast import train_forecaster
 
@@ -159,7 +159,7 @@ def _step_forecast(data_dir: Path, root: Path, m: dict, progress: bool) -> None:
 
     q = _quick(m)
     cfg = ForecasterConfig(n_stocks=q["stocks"], epochs=q["epochs"], max_batches_per_epoch=20) if q else None
-    with Progress(disable=not progress, transient=True) as bar:
+    with progress_bar(enabled=progress, transient=True) as bar:
         report = train_forecaster(data_dir, root / "forecast", cfg, progress=bar)
     m["capabilities"]["forecast"] = {"engine": "forecast", "path": "forecast", "name": f"{report['chosen']}",
                                      "eval": report}

@@ -10,7 +10,7 @@ from bbt.errors import BBTError
 from bbt.results import write_text
 
 MANIFEST = "manifest.json"
-FORMAT = 1  # bump when the layout of a bundle changes incompatibly
+FORMAT = 2  # bump when the layout of a bundle changes incompatibly (2: classical models pickled from bbt.classical)
 
 CAPABILITIES = ("kg", "summarize", "forum_sentiment", "news_sentiment", "news_classify", "ner", "relations",
                 "events", "causal", "announcements", "negative_news", "forecast")

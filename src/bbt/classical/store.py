@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import joblib
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bbt.classical.classify import LabelModel, MultiLabelModel, RelationModel
 from bbt.classical.common import TaskModel, holdout_split, shrink
@@ -22,9 +21,10 @@ from bbt.classical.spans import SubjectModel
 from bbt.classical.summary import LeadModel
 from bbt.tasks import TASKS, Example, Task, select_tasks
 from bbt.errors import BBTError
+from bbt.progress import progress_bar
 
 MANIFEST = "manifest.json"
-FORMAT = 1  # bump when a saved model's class changes incompatibly
+FORMAT = 2  # bump when a saved model's class changes incompatibly (2: the classes moved to bbt.classical)
 
 
 def make_model(task: Task) -> TaskModel:
@@ -85,9 +85,7 @@ def train_baselines(data_dir: str | Path, out_dir: str | Path, tasks: str | list
     manifest.update({"kind": "bbt-fincuge-baseline", "format": FORMAT, "versions": _versions(),
                      "data_dir": str(data_dir), "split": "train", "limit": limit})
     manifest.setdefault("tasks", {})
-    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-               TimeElapsedColumn())
-    with Progress(*columns, disable=not progress, transient=False) as bar:
+    with progress_bar(eta=False, enabled=progress) as bar:
         job = bar.add_task("baselines", total=len(selected))
         for task in selected:
             bar.update(job, description=f"baseline {task.name}: loading")

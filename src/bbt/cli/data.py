@@ -102,7 +102,7 @@ def fetch_stocks(
     adjust: str = typer.Option("qfq", help="qfq (forward-adjusted), hfq (backward) or none."),
 ) -> None:
     """Download daily histories with akshare (pip install 'bbt[fetch]'), written in the akshare CSV layout."""
-    from rich.progress import Progress
+    from bbt.progress import progress_bar
 
     from bbt.data.fetch import fetch_stocks as fetch, import_akshare
     from bbt.errors import BBTError
@@ -110,7 +110,7 @@ def fetch_stocks(
     console = Console()
     try:
         import_akshare()  # fail fast, before the progress bar
-        with Progress(console=console) as progress:
+        with progress_bar(console=console) as progress:
             task = progress.add_task("fetch", total=len(codes))
 
             def done(code: str, path: Path | None) -> None:

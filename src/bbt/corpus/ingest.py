@@ -19,12 +19,13 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+from rich.progress import TransferSpeedColumn
 
 from bbt.corpus.clean import CleanConfig, filter_reason
 from bbt.corpus.dedup import Deduper, exact_key
 from bbt.corpus.readers import SOURCE_TYPES, Problem, ReadOptions, expand_inputs, read_file
 from bbt.errors import BBTError
+from bbt.progress import progress_bar
 from bbt.results import atomic_path, write_text
 
 COUNTERS = ("read", "kept", "dropped_short", "dropped_long", "dropped_lang", "dropped_boilerplate_empty",
@@ -169,8 +170,8 @@ def ingest(srcs: list[Path], out: Path, cfg: IngestConfig | None = None, *, prog
     counts = writer.manifest["counts"].setdefault(cfg.read.source, dict.fromkeys(COUNTERS, 0))
     todo = [p for p in files if writer.manifest["files"].get(str(p.resolve())) != _file_stamp(p)]
     t0, n_bytes = time.perf_counter(), sum(p.stat().st_size for p in todo)
-    with Progress(TextColumn("ingest"), BarColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
-                  disable=not progress) as bar, _pool(cfg.workers) as pool:
+    with progress_bar(TransferSpeedColumn(), description="ingest", counts=False, enabled=progress) as bar, \
+            _pool(cfg.workers) as pool:
         task = bar.add_task("ingest", total=n_bytes)
         # why: cleaning + MinHash signatures (~2/3 of the time) run in worker processes, batch by batch and in
         # order; the keep/drop decisions stay here, sequential, so the output is the same for any worker count

@@ -287,15 +287,15 @@ class AnnouncementExtractor:
     # ---- persistence
 
     def save(self, out_dir: str | Path) -> Path:
-        from bbt.extract.events import save_model
+        from bbt.extract.store import save_extractor
 
-        return save_model(self, out_dir, "announcement.joblib", {"kind": "announcement", "names": len(self.names)})
+        return save_extractor(self, out_dir, "announcement.joblib", {"kind": "announcement", "names": len(self.names)})
 
     @classmethod
     def load(cls, path: str | Path) -> "AnnouncementExtractor":
-        from bbt.extract.events import load_model
+        from bbt.extract.store import load_extractor
 
-        return load_model(path, "announcement.joblib", cls)
+        return load_extractor(path, "announcement.joblib", cls)
 
 
 def _strip_lead(name: str) -> str:

@@ -42,7 +42,8 @@ from bbt.classical.common import SEED, char_tfidf, shrink
 from bbt.classical.qa import QAModel, parse_question
 from bbt.tasks import Example, compact, get_task
 from bbt.errors import BBTError, DataError
-from bbt.extract.events import load_model, progress_bar, save_model
+from bbt.extract.store import load_extractor, save_extractor
+from bbt.progress import progress_bar
 
 CAUSALITY_FILE = Path("kg") / "event_causality" / "ccks2021_raw.jsonl"
 SIDES = {"cause": ("reason", "原因"), "effect": ("result", "结果")}  # our name -> (file prefix, fincqa word)
@@ -267,12 +268,12 @@ class CausalExtractor:
         return out
 
     def save(self, out_dir: str | Path, meta: dict | None = None) -> Path:
-        return save_model(shrink(self), out_dir, MODEL_FILE, {"kind": "causal", **(meta or {})})
+        return save_extractor(shrink(self), out_dir, MODEL_FILE, {"kind": "causal", **(meta or {})})
 
 
 def load_causal(path: str | Path) -> CausalExtractor:
     """The causal extractor saved by `train_causal` in directory `path`."""
-    return load_model(path, MODEL_FILE, CausalExtractor)
+    return load_extractor(path, MODEL_FILE, CausalExtractor)
 
 
 # ---------------------------------------------------------------------------------------------- training + report
@@ -317,7 +318,7 @@ def train_causal(data_dir: str | Path, out_dir: str | Path, progress: bool = Tru
         raise BBTError(f"holdout must be in [0, 0.5), got {holdout}")
     t0 = time.perf_counter()
     steps = ["load", "cause->effect pairs", "arguments (QA)", "held-out scores", "save"]
-    with progress_bar(progress) as bar:
+    with progress_bar(enabled=progress, eta=False) as bar:
         job = bar.add_task("causal: load", total=len(steps))
 
         def step(msg: str) -> None:

@@ -26,17 +26,12 @@ all rows would double the training time for a tenth more data).
 
 from __future__ import annotations
 
-import os
-import platform
 import re
-import tempfile
 import time
 import warnings
 from collections import Counter
-from datetime import datetime, timezone
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from bbt.tasks import metrics
 from bbt.classical.classify import MultiLabelModel
@@ -45,7 +40,9 @@ from bbt.classical.qa import QAModel, parse_question
 from bbt.classical.spans import SpanItem, SubjectModel
 from bbt.tasks import SEP, Example, compact, get_task
 from bbt.errors import BBTError
+from bbt.extract.store import load_extractor, save_extractor
 from bbt.extract.values import parse_values
+from bbt.progress import progress_bar
 
 TYPE_QUESTION = "下文中发生的事件类型有哪些？"
 DUEE_NONE = "无指定类型事件发生"
@@ -53,69 +50,7 @@ FINESE_NONE = "其他"  # finese's catch-all: learnt (it has no subject) but nev
 SUBJECT_ROLE = "主体"
 QA_NONE = "无相应参数"
 MODEL_FILE = "events.joblib"
-FORMAT = 1
 
-T = TypeVar("T")
-
-
-# ---------------------------------------------------------------------------------------------- persistence
-
-def _versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for pkg in ("scikit-learn", "numpy", "jieba", "joblib"):
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            out[pkg] = "unknown"
-    return out
-
-
-def save_model(obj: Any, out_dir: str | Path, filename: str, meta: dict | None = None) -> Path:
-    """joblib-dump `obj` to out_dir/filename atomically (temp file + os.replace): a killed run never leaves half
-    a model where a good one was. `meta` is stored on the object as `meta` (with library versions)."""
-    import joblib
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    obj.meta = {**(meta or {}), "format": FORMAT, "versions": _versions(),
-                "saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    fd, tmp = tempfile.mkstemp(prefix=f".{filename}.", suffix=".tmp", dir=out)
-    os.close(fd)
-    try:
-        joblib.dump(obj, tmp, compress=3)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; a model is an ordinary file
-        os.replace(tmp, out / filename)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return out / filename
-
-
-def load_model(path: str | Path, filename: str, cls: type[T]) -> T:
-    """The `cls` saved by `save_model` in directory `path` (or the file itself). joblib files are pickles:
-    load only models you trained yourself or trust."""
-    import joblib
-
-    p = Path(path)
-    f = p / filename if p.is_dir() else p
-    if not f.is_file():
-        raise BBTError(f"no {cls.__name__} model at {p} (expected {f}); train one first")
-    try:
-        obj = joblib.load(f)
-    except Exception as e:  # noqa: BLE001 - any unpickling failure means the same thing to the user
-        raise BBTError(f"cannot load {f}: {type(e).__name__}: {e}") from None
-    if not isinstance(obj, cls):
-        raise BBTError(f"{f} holds a {type(obj).__name__}, not a {cls.__name__}")
-    meta = getattr(obj, "meta", {}) or {}
-    if meta.get("format", FORMAT) != FORMAT:
-        raise BBTError(f"{f} has model format {meta.get('format')}, this version reads {FORMAT}; retrain it")
-    saved = meta.get("versions", {}).get("scikit-learn")
-    if saved and saved != _versions()["scikit-learn"]:
-        warnings.warn(f"{f} was saved with scikit-learn {saved}, this is {_versions()['scikit-learn']}: "
-                      "predictions may differ or fail; retrain if so", stacklevel=2)
-    return obj
 
 
 # ---------------------------------------------------------------------------------------------- data
@@ -287,7 +222,7 @@ class EventExtractor:
         return out
 
     def save(self, out_dir: str | Path, meta: dict | None = None) -> Path:
-        return save_model(shrink(self), out_dir, MODEL_FILE, {"kind": "events", **(meta or {})})
+        return save_extractor(shrink(self), out_dir, MODEL_FILE, {"kind": "events", **(meta or {})})
 
 
 def _labels_of(prediction: str) -> set[str]:
@@ -296,7 +231,7 @@ def _labels_of(prediction: str) -> set[str]:
 
 def load_events(path: str | Path) -> EventExtractor:
     """The event extractor saved by `train_events` in directory `path`."""
-    return load_model(path, MODEL_FILE, EventExtractor)
+    return load_extractor(path, MODEL_FILE, EventExtractor)
 
 
 # ---------------------------------------------------------------------------------------------- training + report
@@ -353,14 +288,6 @@ def cv_duee_types(qa: list[Example], folds: int = 5, seed: int = 0) -> dict:
     return {**metrics.micro_f1_sets(pred, gold), "texts": len(gold), "folds": folds}
 
 
-def progress_bar(enabled: bool):
-    """The rich progress bar of the extractor trainings (one task, one step per stage)."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                    TimeElapsedColumn(), disable=not enabled, transient=False)
-
-
 def train_events(data_dir: str | Path, out_dir: str | Path, progress: bool = True, limit: int | None = None,
                  holdout: float = 0.1, seed: int = 0) -> dict:
     """Train the event extractor on the finqa + finese train lists (first `limit` rows of each if given), score
@@ -372,7 +299,7 @@ def train_events(data_dir: str | Path, out_dir: str | Path, progress: bool = Tru
     t0 = time.perf_counter()
     steps = ["load", "event types (duee)", "event types (finese)", "arguments (finqa QA)", "subjects (finese)",
              "held-out scores", "save"]
-    with progress_bar(progress) as bar:
+    with progress_bar(enabled=progress, eta=False) as bar:
         job = bar.add_task("events: load", total=len(steps))
 
         def step(msg: str) -> None:

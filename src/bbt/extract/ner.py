@@ -470,9 +470,9 @@ def _progress(enabled: bool):
 
     if not enabled:
         return contextlib.nullcontext(None)
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from bbt.progress import progress_bar
 
-    return Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), transient=True)
+    return progress_bar(counts=False, eta=False, transient=True)
 
 
 def _net(cfg: dict) -> CharTagger:

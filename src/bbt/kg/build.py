@@ -153,11 +153,11 @@ def _steps(total: int, enabled: bool) -> Iterator[Callable[[str], None]]:
         yield lambda desc: None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    columns = (TextColumn("[bold]kg[/] {task.description:<28}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True)) as progress:
+    from bbt.progress import progress_bar
+
+    with progress_bar(description="[bold]kg[/] {task.description:<28}", eta=False,
+                      console=Console(stderr=True)) as progress:
         task = progress.add_task("start", total=total)
         started = [False]
 

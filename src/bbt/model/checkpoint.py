@@ -10,8 +10,6 @@ from their initialisation), PyTorch `.bin` weights and sharded checkpoints, stri
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import tarfile
 import tempfile
 from dataclasses import dataclass, field

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -11,16 +12,32 @@ _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="A key f
 _bearer = HTTPBearer(auto_error=False, description="The same key as `Authorization: Bearer <key>`.")
 
 
+def presented_key(api_key: Annotated[str | None, Depends(_api_key)],
+                  bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str | None:
+    """The key a request carries: `X-API-Key: <key>`, else `Authorization: Bearer <key>`; None when neither."""
+    return api_key or (bearer.credentials if bearer else None)
+
+
+PresentedKey = Annotated[str | None, Depends(presented_key)]
+
+
+def is_live_key(request: Request, key: str | None) -> bool:
+    """True when keys are off, or `key` is known and not revoked (no rate limit is spent)."""
+    state = request.app.state
+    if not state.settings.require_keys:
+        return True
+    record = state.keys.verify(key) if key else None
+    return record is not None and record.active
+
+
 def _deny(status: int, type_: str, message: str, headers: dict | None = None) -> HTTPException:
     return HTTPException(status, {"type": type_, "message": message}, headers=headers)
 
 
-async def require_key(request: Request, api_key: str | None = Depends(_api_key),
-                      bearer: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> str | None:
+async def require_key(request: Request, key: PresentedKey) -> str | None:
     state = request.app.state
     if not state.settings.require_keys:
         return None
-    key = api_key or (bearer.credentials if bearer else None)
     if not key:
         raise _deny(401, "auth_missing", "no API key: send it as `X-API-Key: <key>` or `Authorization: Bearer <key>`",
                     {"WWW-Authenticate": "Bearer"})

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol, Sequence, runtime_checkable
 
 from bbt.errors import BBTError
+from bbt.progress import progress_bar
 from bbt.tasks.base import Example, Task
 from bbt.tasks.registry import get_task, select_tasks
 
@@ -93,11 +94,7 @@ def _as_tasks(tasks: Any) -> list[Task]:
 
 
 def _progress(enabled: bool, console=None):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
-        TimeRemainingColumn
-
-    return Progress(TextColumn("[bold]{task.description:<8}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), TimeRemainingColumn(), console=console, disable=not enabled)
+    return progress_bar(description="[bold]{task.description:<8}", console=console, enabled=enabled)
 
 
 def evaluate(backend: Backend, tasks: Any, data_dir: str | Path, split: str = "eval", batch_size: int = 16,

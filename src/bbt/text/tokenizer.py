@@ -200,7 +200,6 @@ def train_tokenizer(sources: Sequence[CorpusSource | Path | str], out_dir: Path 
     Documents are streamed into the trainer (``training_lines``: split at newlines, stripped, deduplicated);
     SentencePiece keeps at most ``input_sentence_size`` shuffled lines.
     """
-    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     cfg = config or TokenizerTrainConfig()
     out = Path(out_dir)
@@ -223,8 +222,9 @@ def train_tokenizer(sources: Sequence[CorpusSource | Path | str], out_dir: Path 
 
     start = time.perf_counter()
     if show_progress:
-        columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
-        with Progress(*columns, console=console, transient=False) as progress:
+        from bbt.progress import progress_bar
+
+        with progress_bar(counts=False, eta=False, console=console) as progress:
             model = _train_spm(lines(progress), cfg)
     else:
         model = _train_spm(lines(None), cfg)
