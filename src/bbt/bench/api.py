@@ -31,6 +31,7 @@ import httpx
 import numpy as np
 
 from bbt.errors import BBTError
+from bbt.results import write_json, write_markdown
 
 
 @dataclass
@@ -347,8 +348,7 @@ def targets(r: dict) -> dict:
 
 
 def write(r: dict, out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(r, ensure_ascii=False, indent=2), encoding="utf-8")
+    write_json(out, r)
     lines = ["# API benchmark", "", f"Bundle `{r['bundle']}`, {r['cores']} cores, server and load generator on one "
              "machine (loopback).", "", "| target | measured | met |", "|---|---|---|"]
     for name, (value, ok) in r["targets"].items():
@@ -367,4 +367,4 @@ def write(r: dict, out: Path) -> None:
     if "fuzz" in r:
         lines.append(f"| schemathesis | {r['fuzz'].get('summary', r['fuzz'])[-1] if r['fuzz'].get('summary') else r['fuzz']} |")
     lines.append(f"| graceful shutdown (SIGTERM) | queued work finished: {r['shutdown']['graceful']}, {r['shutdown']['seconds']} s |")
-    out.with_suffix(".md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_markdown(out.with_suffix(".md"), "\n".join(lines))

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bbt.errors import BBTError
+from bbt.results import write_json, write_markdown
 
 ARMS: dict[str, dict | None] = {
     "scratch": None,
@@ -73,7 +74,7 @@ def _check_settings(out: Path, settings: dict) -> None:
             raise BBTError(f"{out} holds stages made with other settings ({', '.join(changed)}: "
                            f"{ {k: before.get(k) for k in changed} }); use another --out or delete it")
     else:
-        path.write_text(json.dumps(settings, indent=2, ensure_ascii=False), encoding="utf-8")
+        write_json(path, settings)
 
 
 def _done(path: Path) -> bool:
@@ -167,7 +168,6 @@ def run_ablation(cfg: AblationConfig, data_dir: Path, out: Path, tokenizer: Path
                  corpus: Path | None = None, console=None) -> dict:
     from rich.console import Console
 
-    from bbt.results import write_json
     from bbt.pretrain.loop import PretrainConfig, check_config, pretrain
     from bbt.pretrain.weights import weights_markdown, weights_table
     from bbt.train.finetune import FinetuneConfig, finetune
@@ -188,8 +188,8 @@ def run_ablation(cfg: AblationConfig, data_dir: Path, out: Path, tokenizer: Path
     weights_path = out / "weights.json"
     if not _done(weights_path):
         table = weights_table(corpus, data_dir, temperature=cfg.temperature)
-        weights_path.write_text(json.dumps(table, indent=2, ensure_ascii=False), encoding="utf-8")
-        weights_path.with_suffix(".md").write_text(weights_markdown(table), encoding="utf-8")
+        write_json(weights_path, table)
+        write_markdown(weights_path.with_suffix(".md"), weights_markdown(table))
     trained: list[str] = []  # stages run (not read from the cache) by this call
     stage_seconds: dict[str, float] = {}  # training seconds of every stage, as recorded by the stage itself
 
@@ -232,7 +232,7 @@ def run_ablation(cfg: AblationConfig, data_dir: Path, out: Path, tokenizer: Path
                                       save_every=250, seed=seed)
                 r = finetune(fcfg, data_dir, ft_dir, resume=(ft_dir / "last" / "trainer_state.json").is_file(),
                              console=console)
-                (ft_dir / "done.json").write_text(json.dumps(r), encoding="utf-8")
+                write_json(ft_dir / "done.json", r)
                 trained.append(f"finetune_{arm}_seed{seed}")
             console.rule(f"evaluate {arm} (seed {seed})")
             per_seed[seed] = _evaluate(ft_dir / "best", data_dir, out / f"eval_{arm}_seed{seed}.json", cfg, console)

@@ -9,7 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from bbt.results import markdown_table, mean_std  # noqa: E402
+from bbt.results import atomic_path, markdown_table, mean_std  # noqa: E402
 
 
 def _pm(m: dict, k: str, fmt: str) -> str:
@@ -57,5 +57,6 @@ def plot_forecasts(actual: dict, dates: dict, preds: dict, out_png: Path) -> Non
         ax.grid(alpha=0.3)
     axes[0, 0].legend(ncol=3, fontsize=8)
     fig.tight_layout()
-    fig.savefig(out_png, dpi=110)
+    with atomic_path(out_png) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)

@@ -273,7 +273,7 @@ def run_stock_benchmark(data_dir: Path, cfg: StockBenchConfig, out: Path, *, fre
     <out> (JSON), <out>.md (table) and <out>.png (forecast vs actual)."""
     from bbt.progress import progress_bar
 
-    from bbt.results import read_json, write_json
+    from bbt.results import read_json, write_json, write_markdown
     from bbt.bench.stock_report import plot_forecasts, stock_markdown
 
     out = Path(out)
@@ -321,7 +321,7 @@ def run_stock_benchmark(data_dir: Path, cfg: StockBenchConfig, out: Path, *, fre
         "wall_seconds": time.perf_counter() - t0,
     }
     write_json(out, result)
-    out.with_suffix(".md").write_text(stock_markdown(result), encoding="utf-8")
+    write_markdown(out.with_suffix(".md"), stock_markdown(result))
     actual = {s.code: actual_opens(s, cfg)[:, 0] for s in stocks if s.code in plot_codes}
     dates = {s.code: s.frame["date"].iloc[cfg.train_days: cfg.min_days - cfg.horizon + 1] for s in stocks
              if s.code in plot_codes}

@@ -21,6 +21,7 @@ from bbt.classical.spans import SubjectModel
 from bbt.classical.summary import LeadModel
 from bbt.tasks import TASKS, Example, Task, select_tasks
 from bbt.errors import BBTError
+from bbt.results import dump_joblib, write_text
 from bbt.progress import progress_bar
 
 MANIFEST = "manifest.json"
@@ -102,7 +103,7 @@ def train_baselines(data_dir: str | Path, out_dir: str | Path, tasks: str | list
             bar.update(job, description=f"baseline {task.name}: fit on {len(examples)} rows")
             model = make_model(task).fit(examples)
             seconds = time.perf_counter() - t0
-            joblib.dump(shrink(model), out / f"{task.name}.joblib", compress=3)
+            dump_joblib(shrink(model), out / f"{task.name}.joblib")
             manifest["tasks"][task.name] = {
                 "file": f"{task.name}.joblib", "model": type(model).__name__, "train_rows": len(examples),
                 "holdout_rows": len(held) if holdout > 0 else 0, "holdout_score": held_score,
@@ -110,7 +111,7 @@ def train_baselines(data_dir: str | Path, out_dir: str | Path, tasks: str | list
                 "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             }
             # why: written after every task, so an interrupted run still leaves usable baselines behind
-            (out / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+            write_text(out / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2))
             bar.advance(job)
         bar.update(job, description="baselines: done")
     return manifest

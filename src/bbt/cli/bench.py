@@ -52,14 +52,13 @@ def pretrain_throughput(
     out: Path = typer.Option(Path("results/pretrain_throughput.json"), help="JSON result; a .md beside it."),
 ) -> None:
     """tokens/s of `bbt pretrain` vs a bare `transformers` T5 loop of the same shape and batch."""
-    import json
 
     from rich.console import Console
 
     from bbt.bench.pretrain_throughput import markdown, run
+    from bbt.results import write_json, write_markdown
 
     res = run(corpus, tokenizer, preset, batch_size, input_len, steps, warmup, repeats, threads or None)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
-    out.with_suffix(".md").write_text(markdown(res), encoding="utf-8")
+    write_json(out, res)
+    write_markdown(out.with_suffix(".md"), markdown(res))
     Console().print(markdown(res))

@@ -41,13 +41,12 @@ def build(
     m = build_bundle(resolve_data_dir(data_dir), out or default_bundle_dir(), bbt_candidates=bbt, force=force,
                      progress=progress)
     print_manifest(m)
-    import json
 
     from bbt.bundle.manifest import manifest_markdown
+    from bbt.results import write_json, write_markdown
 
-    report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text(json.dumps(m, ensure_ascii=False, indent=2), encoding="utf-8")
-    report.with_suffix(".md").write_text(manifest_markdown(m), encoding="utf-8")
+    write_json(report, m)
+    write_markdown(report.with_suffix(".md"), manifest_markdown(m))
     typer.echo(f"bundle: {out or default_bundle_dir()} (steps took {m['build_seconds_total']} s in all; "
                f"this run {m['last_run_seconds']} s)")
 

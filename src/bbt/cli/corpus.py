@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from bbt.cli.options import DataDir, ShowProgress
+from bbt.results import write_json, write_markdown
 
 corpus_app = typer.Typer(no_args_is_help=True)
 
@@ -85,7 +86,6 @@ def build_shared_command(
 def _print_and_report(manifest: dict, out: Path, report: Path | None, seconds: float) -> None:
     """The counts table (per source + total), skipped inputs, this run's speed; with `report`, the same as JSON
     + a markdown table there (e.g. results/), so the numbers are kept beside the others."""
-    import json
 
     from rich.console import Console
     from rich.table import Table
@@ -110,14 +110,13 @@ def _print_and_report(manifest: dict, out: Path, report: Path | None, seconds: f
     console.print(line, highlight=False)
     if report is None:
         return
-    report.parent.mkdir(parents=True, exist_ok=True)
     summary = {"out": str(out), "seconds": round(seconds, 1), "shards": len(manifest["shards"]),
                "shard_mb": round(size / 1e6, 2), "counts": dict(manifest["counts"]), "runs": runs,
                "problems": len(manifest["problems"])}
-    report.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    write_json(report, summary)
     md = ["| source | " + " | ".join(COUNTERS) + " |", "|---|" + "---|" * len(COUNTERS)]
     md += [f"| {name} | " + " | ".join(f"{v:,}" for v in values) + " |" for name, values in rows]
-    report.with_suffix(".md").write_text(f"# Corpus `{out}`\n\n{line}\n\n" + "\n".join(md) + "\n", encoding="utf-8")
+    write_markdown(report.with_suffix(".md"), f"# Corpus `{out}`\n\n{line}\n\n" + "\n".join(md))
 
 
 @corpus_app.command("weights")
@@ -132,7 +131,6 @@ def weights_command(
                                                        "reads this file."),
 ) -> None:
     """Per source: size, size-proportional weight, similarity to the FinCUGE train texts, similarity weight."""
-    import json
 
     from rich.console import Console
 
@@ -144,6 +142,5 @@ def weights_command(
     md = weights_markdown(table)
     Console().print(md)
     if report is not None:
-        report.parent.mkdir(parents=True, exist_ok=True)
-        report.write_text(json.dumps(table, ensure_ascii=False, indent=2), encoding="utf-8")
-        report.with_suffix(".md").write_text(md, encoding="utf-8")
+        write_json(report, table)
+        write_markdown(report.with_suffix(".md"), md)

@@ -40,12 +40,12 @@ def pretrain_ablation(
     threads: Threads = 0,
 ) -> None:
     """(a) scratch, (b) pre-trained, (c) + similarity-weighted sampling, (d) + Source Prompt; FinCUGE eval."""
-    import json
 
     from rich.console import Console
 
     from bbt.bench.pretrain_ablation import ARMS, AblationConfig, ablation_markdown, run_ablation
     from bbt.settings import resolve_data_dir
+    from bbt.results import write_json, write_markdown
 
     set_threads(threads)
     arm_list = tuple(ARMS) if arms.strip() == "all" else tuple(a.strip() for a in arms.split(",") if a.strip())
@@ -56,8 +56,7 @@ def pretrain_ablation(
                          seeds=tuple(int(s) for s in seeds.split(",")), arms=arm_list, eval_limit=eval_limit)
     console = Console()
     res = run_ablation(cfg, resolve_data_dir(data_dir), out, tokenizer=tokenizer, corpus=corpus, console=console)
-    report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text(json.dumps(res, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_json(report, res)
     md = ablation_markdown(res)
-    report.with_suffix(".md").write_text(md, encoding="utf-8")
+    write_markdown(report.with_suffix(".md"), md)
     console.print(md)

@@ -22,7 +22,7 @@ def decompose_cmd(
     import pywt
 
     from bbt.errors import BBTError
-    from bbt.ts.decompose import decompose, plot_decomposition
+    from bbt.ts.decompose import decompose, save_decomposition
 
     if not file.is_file():
         raise BBTError(f"no such file: {file}")
@@ -40,9 +40,6 @@ def decompose_cmd(
     cols = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
     df = decompose(frame, cols, wavelet=wavelet, level=level, standardize=standardize)
     out = out or Path("results") / "decompose" / file.stem
-    out.mkdir(parents=True, exist_ok=True)
-    csv_path = out / "decomposition.csv"
-    df.to_csv(csv_path, index=False)
-    png_path = plot_decomposition(df, out / "decomposition.png", cols)
+    csv_path, png_path = save_decomposition(df, out, cols)
     n_series = sum(c.endswith("__low") for c in df.columns)
     Console().print(f"decomposed {n_series} series x {len(df)} rows; wrote {csv_path} and {png_path}")

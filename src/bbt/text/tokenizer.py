@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from bbt.errors import BBTError
+from bbt.results import write_text
 from bbt.text.corpus_text import CorpusSource, iter_documents, training_lines
 
 PAD, EOS, UNK = "<pad>", "</s>", "<unk>"
@@ -248,7 +249,7 @@ def train_tokenizer(sources: Sequence[CorpusSource | Path | str], out_dir: Path 
     settings = {"newline_tokens": cfg.newline_tokens,
                 "trained": {"config": asdict(cfg), "sources": [str(s.path) for s in srcs],
                             **{k: v for k, v in asdict(result).items() if k != "out_dir"}}}
-    (out / SETTINGS_FILE).write_text(json.dumps(settings, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    write_text(out / SETTINGS_FILE, json.dumps(settings, ensure_ascii=False, indent=2) + "\n")
     return result
 
 

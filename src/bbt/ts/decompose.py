@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from bbt.errors import DataError
+from bbt.results import atomic_path
 from bbt.ts.dwt import wavelet_split_np
 from bbt.ts.spatial import spatial_split_np
 
@@ -92,8 +93,15 @@ def plot_decomposition(df: pd.DataFrame, out_png: str | Path, columns: list[str]
             ax.legend(fontsize=7, loc="upper left")
     fig.autofmt_xdate()
     fig.tight_layout()
-    out_png = Path(out_png)
-    out_png.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out_png, dpi=90)
+    with atomic_path(out_png) as tmp:
+        fig.savefig(tmp, dpi=90, format="png")
     plt.close(fig)
-    return out_png
+    return Path(out_png)
+
+
+def save_decomposition(df: pd.DataFrame, out_dir: str | Path, columns: list[str] | None = None) -> tuple[Path, Path]:
+    """out_dir/decomposition.csv (one column per series and part) and out_dir/decomposition.png, atomically."""
+    csv_path = Path(out_dir) / "decomposition.csv"
+    with atomic_path(csv_path) as tmp:
+        df.to_csv(tmp, index=False)
+    return csv_path, plot_decomposition(df, Path(out_dir) / "decomposition.png", columns)
