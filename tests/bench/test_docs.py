@@ -14,7 +14,7 @@ def test_benchmarks_doc_matches_results():
     doc = (ROOT / OUTPUT).read_text(encoding="utf-8")
     assert doc == render_benchmarks(ROOT), (
         "docs/benchmarks.md is out of date with docs/benchmarks.template.md or results/*.md; "
-        "regenerate it with `python -m bbt.bench.docs`")
+        "regenerate it with `bbt bench docs`")
 
 
 def test_every_result_table_is_included_verbatim():

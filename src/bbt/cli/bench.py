@@ -1,4 +1,4 @@
-"""`bbt bench ...`: service benchmarks (model benchmarks live under `bbt ts` and `bbt eval`)."""
+"""`bbt bench ...`: service benchmarks and the benchmarks page (model benchmarks live under `bbt ts` and `bbt eval`)."""
 
 from __future__ import annotations
 
@@ -62,3 +62,11 @@ def pretrain_throughput(
     write_json(out, res)
     write_markdown(out.with_suffix(".md"), markdown(res))
     Console().print(markdown(res))
+
+
+@bench_app.command("docs")
+def docs(root: Path = typer.Option(Path("."), help="Repository root (holds docs/ and results/).")) -> None:
+    """Regenerate docs/benchmarks.md from docs/benchmarks.template.md and the results/*.md files it includes."""
+    from bbt.bench.docs import write_benchmarks
+
+    typer.echo(f"wrote {write_benchmarks(root)}")
