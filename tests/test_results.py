@@ -5,8 +5,17 @@ import os
 
 import pytest
 
-from bbt.results import (atomic_dir, atomic_path, dump_joblib, markdown_table, read_json, recover_dir, write_json,
-                         write_markdown, write_text)
+from bbt.results import (
+    atomic_dir,
+    atomic_path,
+    dump_joblib,
+    markdown_table,
+    read_json,
+    recover_dir,
+    write_json,
+    write_markdown,
+    write_text,
+)
 
 
 def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):

@@ -9,9 +9,9 @@ from typer.testing import CliRunner
 
 import bbt.bench.ltsf as ltsf
 from bbt.bench.ltsf import LTSFConfig, detect_freq, load_ltsf, make_windows, run_one, split_borders, time_features
-from bbt.results import markdown_table, read_json, write_json
 from bbt.cli.main import app
 from bbt.errors import DataError
+from bbt.results import markdown_table, read_json, write_json
 
 L = 24
 TRAIN_END, VAL_END, TEST_END = 12 * 720, 16 * 720, 20 * 720  # ETT hourly borders

@@ -8,10 +8,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from bbt.bench.stocks import (StockBenchConfig, actual_opens, aggregate, build_windows, naive_forecast,
-                              prepare)
-from bbt.data.universe import list_stock_files, select_stocks
+from bbt.bench.stocks import StockBenchConfig, actual_opens, aggregate, build_windows, naive_forecast, prepare
 from bbt.cli.main import app
+from bbt.data.universe import list_stock_files, select_stocks
 from bbt.errors import BBTError
 
 

@@ -11,8 +11,8 @@ from bbt.classical.classify import mark_pair
 from bbt.classical.common import holdout_split
 from bbt.classical.qa import parse_question
 from bbt.classical.summary import LeadModel
-from bbt.tasks import FINNL_LABELS, INVALID, SEP, TASKS, Example, NSPAnswer
 from bbt.errors import BBTError
+from bbt.tasks import FINNL_LABELS, INVALID, SEP, TASKS, Example, NSPAnswer
 
 LIMIT = 300
 

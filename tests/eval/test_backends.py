@@ -9,10 +9,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from bbt.eval.backends import Backend, load_backend, prompt_of
-from bbt.tasks.runner import evaluate
-from bbt.tasks import get_task
 from bbt.errors import BBTError
+from bbt.eval.backends import Backend, load_backend, prompt_of
+from bbt.tasks import get_task
+from bbt.tasks.runner import evaluate
 
 
 def test_specs(tmp_path):

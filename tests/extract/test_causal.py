@@ -8,10 +8,21 @@ import re
 
 import pytest
 
-from bbt.tasks import get_task
 from bbt.errors import BBTError, DataError
-from bbt.extract.causal import (ARGS, CAUSALITY_FILE, FIELDS, LINK, load_causal, load_causality, overlaps,
-                                question, split_documents, train_causal, windows)
+from bbt.extract.causal import (
+    ARGS,
+    CAUSALITY_FILE,
+    FIELDS,
+    LINK,
+    load_causal,
+    load_causality,
+    overlaps,
+    question,
+    split_documents,
+    train_causal,
+    windows,
+)
+from bbt.tasks import get_task
 
 LIMIT = 800
 

@@ -7,10 +7,19 @@ import json
 
 import pytest
 
-from bbt.tasks import get_task
 from bbt.errors import BBTError
-from bbt.extract.events import (DUEE_NONE, SUBJECT_ROLE, TYPE_QUESTION, duee_documents, load_events, role_schema,
-                                split_by_text, train_events, typed_arguments)
+from bbt.extract.events import (
+    DUEE_NONE,
+    SUBJECT_ROLE,
+    TYPE_QUESTION,
+    duee_documents,
+    load_events,
+    role_schema,
+    split_by_text,
+    train_events,
+    typed_arguments,
+)
+from bbt.tasks import get_task
 
 LIMIT = 600
 

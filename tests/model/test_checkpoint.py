@@ -10,9 +10,8 @@ from transformers import T5Config, T5ForConditionalGeneration
 
 from bbt.errors import BBTError
 from bbt.model.checkpoint import save_pretrained
-from bbt.model.modeling import load_model
 from bbt.model.config import preset_config
-from bbt.model.modeling import BBTModel
+from bbt.model.modeling import BBTModel, load_model
 
 VOCAB = 100
 

@@ -8,11 +8,19 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from bbt.tasks import TASKS
 from bbt.corpus.ingest import SCHEMA
 from bbt.errors import BBTError
-from bbt.pretrain.weights import (downstream_texts, read_source_sample, similarity_weights, size_weights,
-                                  source_similarity, source_sizes, weights_markdown, weights_table)
+from bbt.pretrain.weights import (
+    downstream_texts,
+    read_source_sample,
+    similarity_weights,
+    size_weights,
+    source_similarity,
+    source_sizes,
+    weights_markdown,
+    weights_table,
+)
+from bbt.tasks import TASKS
 
 
 def test_similarity_weights_sum_to_one_and_are_monotone():

@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from bbt.eval.backends import load_backend
-from bbt.tasks.runner import evaluate
 from bbt.bench.leaderboard import ANCHORS, PUBLISHED, console_table, leaderboard_markdown
 from bbt.errors import BBTError
+from bbt.eval.backends import load_backend
+from bbt.tasks.runner import evaluate
 
 
 class Recorder:

@@ -3,8 +3,8 @@ pytest cannot import two rootless test modules of the same name)."""
 
 import pytest
 
-from bbt.tasks import metrics as m
 from bbt.errors import BBTError
+from bbt.tasks import metrics as m
 
 
 def test_accuracy():

@@ -5,8 +5,8 @@ import logging
 
 import pytest
 
-from bbt.tasks import INVALID, TASKS, NSPAnswer, get_task, select_tasks
 from bbt.errors import BBTError, DataError
+from bbt.tasks import INVALID, TASKS, NSPAnswer, get_task, select_tasks
 
 NAMES = ["finfe", "finne", "finnl", "finre", "finnsp", "finese", "finqa", "fincqa", "finna"]
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from bbt.tasks import TASKS
-from bbt.results import markdown_table, read_json
 from bbt.errors import BBTError
+from bbt.results import markdown_table, read_json
+from bbt.tasks import TASKS
 
 # Early FinCUGE README table (test split): T5-base / BBT-T5-base / BBT-T5-base-KS. Tasks missing here: no anchor.
 ANCHORS: dict[str, dict[str, float]] = {

@@ -38,9 +38,9 @@ import pandas as pd
 import torch
 from sklearn.preprocessing import StandardScaler
 
-from bbt.results import mean_std
 from bbt.data import load_multivariate_csv
 from bbt.errors import BBTError, DataError
+from bbt.results import mean_std
 from bbt.ts.models import ForecastSpec, build_forecaster, get
 from bbt.ts.train import TrainConfig, fit_forecaster, predict
 from bbt.ts.windows import Windows
@@ -382,7 +382,6 @@ def run_ltsf_benchmark(cfg: LTSFConfig, out: Path, *, fresh: bool = False, conso
     """Run every model x horizon x seed (each finished run cached in <out>.partial.json, so a killed run
     resumes), then write <out> (JSON) and <out>.md (table)."""
     from bbt.progress import progress_bar
-
     from bbt.results import read_json, write_json, write_markdown
 
     out = Path(out)

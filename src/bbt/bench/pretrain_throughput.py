@@ -67,9 +67,8 @@ def pipeline_tokens_per_s(corpus: Path, tokenizer: str, preset: str, batch: int,
 
 def run(corpus: Path, tokenizer: str, preset: str = "mini", batch: int = 32, input_len: int = 256, steps: int = 20,
         warmup: int = 3, repeats: int = 2, threads: int | None = None, progress: bool = True) -> dict:
-    from bbt.progress import progress_bar
-
     from bbt.pretrain.objectives import input_target_lengths
+    from bbt.progress import progress_bar
     from bbt.text.tokenizer import load_tokenizer
 
     if threads:

@@ -271,10 +271,9 @@ def run_stock_benchmark(data_dir: Path, cfg: StockBenchConfig, out: Path, *, fre
                         n_plots: int = 3, console=None) -> dict:
     """Run every model x seed (cached per pair in <out>.partial.json, so a killed run resumes), then write
     <out> (JSON), <out>.md (table) and <out>.png (forecast vs actual)."""
-    from bbt.progress import progress_bar
-
-    from bbt.results import read_json, write_json, write_markdown
     from bbt.bench.stock_report import plot_forecasts, stock_markdown
+    from bbt.progress import progress_bar
+    from bbt.results import read_json, write_json, write_markdown
 
     out = Path(out)
     partial_path = out.with_suffix(".partial.json")

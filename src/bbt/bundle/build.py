@@ -17,12 +17,12 @@ from typing import Callable
 
 from rich.console import Console
 
-from bbt.tasks.runner import evaluate
-from bbt.tasks import get_task
 from bbt.bundle.engines import CheckpointEngine, ClassicalEngine
 from bbt.bundle.manifest import FORMAT, MANIFEST, TASK_OF, read_manifest, write_manifest
 from bbt.errors import BBTError
 from bbt.results import dump_joblib
+from bbt.tasks import get_task
+from bbt.tasks.runner import evaluate
 
 BASELINE_TASKS = ("finnl", "finre", "finnsp", "finna")
 PROBA_TASKS = ("finfe", "finne")
@@ -55,8 +55,8 @@ def _step_announcements(data_dir: Path, root: Path, m: dict, progress: bool) -> 
 
 
 def _step_classical(data_dir: Path, root: Path, m: dict, progress: bool) -> None:
-    from bbt.classical import train_baselines
     from bbt.bundle.text_models import ProbaLabelModel
+    from bbt.classical import train_baselines
 
     (root / "classical").mkdir(exist_ok=True)
     for stale in root.glob("eval_*.cache.jsonl"):  # why: cached outputs belong to the models being replaced
@@ -151,11 +151,8 @@ def _step_causal(data_dir: Path, root: Path, m: dict, progress: bool) -> None:
 
 
 def _step_forecast(data_dir: Path, root: Path, m: dict, progress: bool) -> None:
+    from bbt.bundle.forecast import ForecasterConfig, train_forecaster
     from bbt.progress import progress_bar
-
-    from bbt.bundle.forecast import train_forecaster
-
-    from bbt.bundle.forecast import ForecasterConfig
 
     q = _quick(m)
     cfg = ForecasterConfig(n_stocks=q["stocks"], epochs=q["epochs"], max_batches_per_epoch=20) if q else None

@@ -12,8 +12,8 @@ from typing import Any
 import joblib
 import numpy as np
 
-from bbt.tasks import Example, Task, get_task
 from bbt.errors import BBTError
+from bbt.tasks import Example, Task, get_task
 
 # A label a FinCUGE row always accepts, used only to build inference examples (their target is never read).
 _ANY_LABEL = {"finfe": {"label": 0}, "finne": {"label": "0.5"}, "finnl": {"labels": "公司"},

@@ -12,10 +12,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from bbt.tasks import get_task
 from bbt.bundle.engines import inference_example, load_engine
 from bbt.bundle.manifest import CAPABILITIES, MANIFEST, read_manifest
 from bbt.errors import BBTError
+from bbt.tasks import get_task
 
 SENTIMENT_NAMES = {"消极": "negative", "中性": "neutral", "积极": "positive"}
 MAX_NER_PAIRS = 30  # why: n entities give n(n-1) ordered pairs; a long article must not cost thousands of calls

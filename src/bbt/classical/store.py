@@ -19,10 +19,10 @@ from bbt.classical.negative import NegativeModel
 from bbt.classical.qa import QAModel
 from bbt.classical.spans import SubjectModel
 from bbt.classical.summary import LeadModel
-from bbt.tasks import TASKS, Example, Task, select_tasks
 from bbt.errors import BBTError
-from bbt.results import dump_joblib, write_text
 from bbt.progress import progress_bar
+from bbt.results import dump_joblib, write_text
+from bbt.tasks import TASKS, Example, Task, select_tasks
 
 MANIFEST = "manifest.json"
 FORMAT = 2  # bump when a saved model's class changes incompatibly (2: the classes moved to bbt.classical)

@@ -8,8 +8,7 @@ from __future__ import annotations
 import itertools
 import re
 
-from bbt.tasks import metrics
-from bbt.tasks import Example
+from bbt.tasks import Example, metrics
 
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;])")
 _DATELINE = re.compile(r"^[^，,。]{0,30}?(?:消息|电|讯|报道|获悉|了解到|表示|公告|宣布)[，,：:]")

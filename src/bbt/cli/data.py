@@ -102,10 +102,10 @@ def fetch_stocks(
     adjust: str = typer.Option("qfq", help="qfq (forward-adjusted), hfq (backward) or none."),
 ) -> None:
     """Download daily histories with akshare (pip install 'bbt[fetch]'), written in the akshare CSV layout."""
-    from bbt.progress import progress_bar
-
-    from bbt.data.fetch import fetch_stocks as fetch, import_akshare
+    from bbt.data.fetch import fetch_stocks as fetch
+    from bbt.data.fetch import import_akshare
     from bbt.errors import BBTError
+    from bbt.progress import progress_bar
 
     console = Console()
     try:

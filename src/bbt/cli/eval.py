@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 
 from bbt.cli.options import DataDir, ShowProgress, Threads, set_threads
-
 from bbt.errors import BBTError
 
 eval_app = typer.Typer(no_args_is_help=True)

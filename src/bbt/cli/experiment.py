@@ -44,8 +44,8 @@ def pretrain_ablation(
     from rich.console import Console
 
     from bbt.bench.pretrain_ablation import ARMS, AblationConfig, ablation_markdown, run_ablation
-    from bbt.settings import resolve_data_dir
     from bbt.results import write_json, write_markdown
+    from bbt.settings import resolve_data_dir
 
     set_threads(threads)
     arm_list = tuple(ARMS) if arms.strip() == "all" else tuple(a.strip() for a in arms.split(",") if a.strip())

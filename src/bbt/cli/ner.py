@@ -26,8 +26,8 @@ def train(
     from rich.console import Console
     from rich.markdown import Markdown
 
-    from bbt.results import write_json, write_markdown
     from bbt.extract.ner import report_markdown, train_ner
+    from bbt.results import write_json, write_markdown
     from bbt.settings import resolve_data_dir
 
     set_threads(threads)

@@ -23,10 +23,10 @@ def serve_command(
     from rich.console import Console
 
     from bbt.bundle.manifest import MANIFEST
+    from bbt.errors import BBTError
     from bbt.serve.app import create_app, keys_path
     from bbt.serve.keys import KeyStore
     from bbt.serve.settings import default_bundle_dir, load_serve_settings
-    from bbt.errors import BBTError
 
     console = Console(stderr=True)
     settings = load_serve_settings(config, bundle=bundle, host=host, port=port,

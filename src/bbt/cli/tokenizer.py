@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-
-from bbt.cli.options import DataDir
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+
+from bbt.cli.options import DataDir
 
 tokenizer_app = typer.Typer(no_args_is_help=True)
 

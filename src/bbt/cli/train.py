@@ -28,9 +28,9 @@ def baseline(
     from rich.table import Table
 
     from bbt.classical import train_baselines
-    from bbt.tasks import select_tasks
     from bbt.errors import BBTError
     from bbt.settings import resolve_data_dir
+    from bbt.tasks import select_tasks
 
     if not 0 <= holdout < 0.5:
         raise BBTError(f"--holdout must be in [0, 0.5), got {holdout}")

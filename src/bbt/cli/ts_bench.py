@@ -6,10 +6,9 @@ import dataclasses
 from pathlib import Path
 
 import typer
-
-from bbt.cli.options import DataDir, Threads, set_threads
 from rich.console import Console
 
+from bbt.cli.options import DataDir, Threads, set_threads
 from bbt.errors import BBTError
 
 

@@ -8,7 +8,6 @@ import typer
 from rich.console import Console
 
 
-
 def decompose_cmd(
     file: Path = typer.Argument(..., help="Market file (akshare / Tushare / NetEase / Yahoo) or date + numeric CSV."),
     out: Path = typer.Option(None, help="Output folder (default results/decompose/<file stem>)."),

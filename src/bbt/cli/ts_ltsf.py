@@ -8,7 +8,6 @@ from pathlib import Path
 import typer
 
 from bbt.cli.options import DataDir, Threads, set_threads
-
 from bbt.errors import BBTError
 
 

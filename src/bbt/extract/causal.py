@@ -33,17 +33,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bbt.tasks import metrics
 import numpy as np
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.svm import LinearSVC
 
 from bbt.classical.common import SEED, char_tfidf, shrink
 from bbt.classical.qa import QAModel, parse_question
-from bbt.tasks import Example, compact, get_task
 from bbt.errors import BBTError, DataError
 from bbt.extract.store import load_extractor, save_extractor
 from bbt.progress import progress_bar
+from bbt.tasks import Example, compact, get_task, metrics
 
 CAUSALITY_FILE = Path("kg") / "event_causality" / "ccks2021_raw.jsonl"
 SIDES = {"cause": ("reason", "原因"), "effect": ("result", "结果")}  # our name -> (file prefix, fincqa word)

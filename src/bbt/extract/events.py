@@ -33,16 +33,15 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bbt.tasks import metrics
 from bbt.classical.classify import MultiLabelModel
 from bbt.classical.common import holdout_split, shrink
 from bbt.classical.qa import QAModel, parse_question
 from bbt.classical.spans import SpanItem, SubjectModel
-from bbt.tasks import SEP, Example, compact, get_task
 from bbt.errors import BBTError
 from bbt.extract.store import load_extractor, save_extractor
 from bbt.extract.values import parse_values
 from bbt.progress import progress_bar
+from bbt.tasks import SEP, Example, compact, get_task, metrics
 
 TYPE_QUESTION = "下文中发生的事件类型有哪些？"
 DUEE_NONE = "无指定类型事件发生"

@@ -40,8 +40,8 @@ import torch
 from torch import nn
 
 from bbt.errors import BBTError, DataError
-from bbt.results import atomic_path
 from bbt.extract.gazetteer import TYPES, Gazetteer, build_gazetteer, common_words, is_junk
+from bbt.results import atomic_path
 
 CHUNK = 160
 TAGS = ("O",) + tuple(f"{p}-{t}" for t in TYPES for p in ("B", "I"))  # O, B-COMPANY, I-COMPANY, B-PERSON, ...

@@ -30,8 +30,8 @@ from typing import Callable, Iterator
 import pandas as pd
 
 from bbt.errors import BBTError, DataError
-from bbt.results import atomic_path
 from bbt.kg.graph import EDGE_TYPES, FORMAT, NODE_TYPES, VERSION, normalize
+from bbt.results import atomic_path
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from bbt.errors import BBTError
-from bbt.results import atomic_dir, recover_dir
 from bbt.model.config import BBTConfig
+from bbt.results import atomic_dir, recover_dir
 
 if TYPE_CHECKING:  # why only for types: bbt.model.modeling builds on this module, not the other way round
     from torch import nn

@@ -4,9 +4,26 @@
 """
 
 from bbt.tasks import fincuge as _declared  # noqa: F401  (fills the registry)
-from bbt.tasks.base import (INVALID, SEP, Example, LabelTask, MultiLabelTask, NegativeTask, NSPAnswer, QATask,
-                            RelationTask, SpanTask, SubjectTask, SummaryTask, Task, clean_span, compact, first_line,
-                            is_none_answer, scan_labels)
+from bbt.tasks.base import (
+                            INVALID,
+                            SEP,
+                            Example,
+                            LabelTask,
+                            MultiLabelTask,
+                            NegativeTask,
+                            NSPAnswer,
+                            QATask,
+                            RelationTask,
+                            SpanTask,
+                            SubjectTask,
+                            SummaryTask,
+                            Task,
+                            clean_span,
+                            compact,
+                            first_line,
+                            is_none_answer,
+                            scan_labels,
+)
 from bbt.tasks.fincuge import FINNL_LABELS, FINRE_LABELS, SENTIMENT
 from bbt.tasks.registry import TASKS, get_task, register_task, select_tasks
 

@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from bbt.tasks import metrics
 from bbt.errors import BBTError, DataError
+from bbt.tasks import metrics
 
 log = logging.getLogger("bbt.tasks")
 

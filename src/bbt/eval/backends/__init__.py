@@ -12,6 +12,8 @@ from bbt.eval.backends.base import load_backend, register_backend, spec_help
 from bbt.tasks.runner import Backend, prompt_of
 
 # Each import registers its backend(s), in the order the help text lists them.
+# isort: off
 from bbt.eval.backends import hf, openai, external, dummy  # noqa: E402,F401
+# isort: on
 
 __all__ = ["Backend", "load_backend", "prompt_of", "register_backend", "spec_help"]
