@@ -14,7 +14,7 @@ run() {  # run NAME ARGS...: one short pre-training run, its log copied to OUT/N
   local name="$1"; shift
   [[ -f "$OUT/$name.jsonl" ]] && return
   "$BBT" pretrain --corpus runs/corpus_shared --tokenizer runs/tok8k --out "$RUNS/$name" --steps "$STEPS" \
-    --warmup $((STEPS / 10)) --weights size --no-source-prompt --save-every "$STEPS" "$@"
+    --warmup-steps $((STEPS / 10)) --weights size --no-source-prompt --save-every "$STEPS" "$@"
   cp "$RUNS/$name/log.jsonl" "$OUT/$name.jsonl"
 }
 run adamw_2e-3        --infill-rate 0.5 --optimizer adamw --lr 2e-3

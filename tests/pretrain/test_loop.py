@@ -120,7 +120,7 @@ def test_kill_9_then_resume_gives_the_same_loss_curve(small_corpus, tokenizer_di
     out = tmp_path / "killed"
     cmd = [sys.executable, "-m", "bbt.cli.main", "pretrain", "--corpus", str(small_corpus), "--tokenizer",
            str(tokenizer_dir), "--out", str(out), "--preset", "tiny", "--steps", "30", "--batch-size", "8",
-           "--input-len", "128", "--save-every", "5", "--log-every", "1", "--warmup", "2", "--seed", "1",
+           "--input-len", "128", "--save-every", "5", "--log-every", "1", "--warmup-steps", "2", "--seed", "1",
            "--mixed-precision", "no"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     state = out / "last" / "trainer_state.json"
