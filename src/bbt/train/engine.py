@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bbt.errors import BBTError
+from bbt.results import write_text
 
 if TYPE_CHECKING:  # why lazy: the CLI builds its options from the configs without importing torch
     import torch
@@ -113,7 +114,7 @@ def trim_log(path, step: int) -> None:
     path = Path(path)
     if path.is_file():
         keep = [line for line in path.read_text(encoding="utf-8").splitlines() if _step_of(line) <= step]
-        path.write_text("".join(line + "\n" for line in keep), encoding="utf-8")
+        write_text(path, "".join(line + "\n" for line in keep))
 
 
 def micro_step(acc, model, opt, sched, compute_loss: Callable[[], torch.Tensor], clip: float = 1.0) -> torch.Tensor:
