@@ -1,8 +1,8 @@
 """Option types shared by the commands, declared once (`data_dir: DataDir = None`), and the config-to-option glue.
 
 A command that takes a dataclass config declares only what differs from its fields; `config_options` builds the
-Typer parameters of a dataclass's fields (name, default, help from the field's `# why` comment in `OPTION_HELP`
-form), so an option and the field it sets can never drift apart (see bbt.cli.train_commands).
+Typer parameters of the dataclass's fields (--kebab-name, type, default; help from a mapping that must cover every
+field), so an option and the field it sets can never drift apart (`bbt finetune`, `bbt pretrain`).
 """
 
 from __future__ import annotations
