@@ -249,7 +249,9 @@ class TrainingShell:
         if self.is_main:
             shutil.rmtree(tmp, ignore_errors=True)
         acc.wait_for_everyone()
-        acc.save_state(str(tmp / "accelerate"))
+        # why pickle, not safetensors: T5 ties both embed_tokens to `shared`, which safetensors will not store
+        # twice (Accelerate drops them with a warning at every save); the weights proper are save_pretrained's
+        acc.save_state(str(tmp / "accelerate"), safe_serialization=False)
         (tmp / "accelerate" / self.stream_file).write_text(json.dumps(self.stream.state()), encoding="utf-8")
         acc.wait_for_everyone()  # every rank's RNG and stream state is on disk before the move
 
