@@ -21,7 +21,7 @@ from safetensors.torch import load_file, save_file
 
 from bbt.errors import BBTError
 from bbt.model.config import BBTConfig
-from bbt.results import atomic_dir, recover_dir
+from bbt.results import atomic_dir
 
 if TYPE_CHECKING:  # why only for types: bbt.model.modeling builds on this module, not the other way round
     from torch import nn
@@ -49,11 +49,6 @@ def _export_state(model: "nn.Module", state_dict: dict | None = None) -> dict[st
             continue
         out[key] = tensor.detach().contiguous().cpu()
     return out
-
-
-def recover_checkpoint(directory: str | Path) -> bool:
-    """After a kill between save_pretrained's two renames only DIR.old exists: put it back. True if DIR exists."""
-    return recover_dir(directory)
 
 
 def save_pretrained(model: "nn.Module", directory: str | Path, tokenizer=None, extra: dict | None = None,

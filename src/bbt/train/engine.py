@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bbt.errors import BBTError
-from bbt.results import write_text
+from bbt.results import recover_dir, write_text
 
 if TYPE_CHECKING:  # why lazy: the CLI builds its options from the configs without importing torch
     import torch
@@ -160,11 +160,10 @@ class TrainingShell:
                  console=None):
         from accelerate.utils import set_seed
 
-        from bbt.model.checkpoint import recover_checkpoint
 
         check_optimizer(cfg.optimizer)  # before any data or model is loaded
         self.cfg, self.out, self.last, self.resume, self.console = cfg, Path(out), Path(out) / "last", resume, console
-        if resume and not (recover_checkpoint(self.last) and (self.last / "trainer_state.json").is_file()):
+        if resume and not (recover_dir(self.last) and (self.last / "trainer_state.json").is_file()):
             raise BBTError(f"--resume: no checkpoint in {self.last}")
         self.out.mkdir(parents=True, exist_ok=True)
         self.acc = make_accelerator(cfg.mixed_precision, cfg.grad_accum)
