@@ -160,7 +160,6 @@ class TrainingShell:
                  console=None):
         from accelerate.utils import set_seed
 
-
         check_optimizer(cfg.optimizer)  # before any data or model is loaded
         self.cfg, self.out, self.last, self.resume, self.console = cfg, Path(out), Path(out) / "last", resume, console
         if resume and not (recover_dir(self.last) and (self.last / "trainer_state.json").is_file()):
