@@ -21,7 +21,7 @@ def test_ablation_writes_the_keyed_table_and_caches_stages(small_corpus, tokeniz
     assert {"scratch", "pretrained_ss_sp"} <= set(res) and "pretrained" not in res
     for arm in ("scratch", "pretrained_ss_sp"):
         assert set(res[arm]["tasks"]) == {"finfe", "finne", "finnl", "finre", "finnsp", "finese", "finqa", "fincqa",
-                                          "finna"}
+                                          "finna", "finner"}
         assert 0 <= res[arm]["average"] <= 100
     assert abs(sum(v["similarity_weight"] for v in res["weights"]["sources"].values()) - 1) < 1e-9
     assert res["pretrained_ss_sp"]["pretrain_loss"] > 0 and "pretrain_loss" not in res["scratch"]

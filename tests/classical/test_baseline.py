@@ -1,4 +1,5 @@
-"""Classical FinCUGE baselines: pieces on hand-made inputs, then all nine trained on 300 train rows each."""
+"""Classical FinCUGE baselines: pieces on hand-made inputs, then all ten tasks (nine + finner) trained on 300 train
+rows each."""
 
 from collections import Counter
 
@@ -9,6 +10,7 @@ from bbt.classical import load_baseline, score_outputs, train_baselines
 from bbt.classical.candidates import candidates
 from bbt.classical.classify import mark_pair
 from bbt.classical.common import holdout_split
+from bbt.classical.ner_crf import bio_tags, tag_pairs
 from bbt.classical.qa import parse_question
 from bbt.classical.summary import LeadModel
 from bbt.errors import BBTError
@@ -64,6 +66,16 @@ def test_lead_model_picks_the_cut_on_train():
     assert model._lead(text, 7, False, False) == "9月1日消息"  # 7 chars end in "，", which is trimmed
 
 
+def test_bio_tags_and_tag_runs_round_trip():
+    text = "中国平安董事长马明哲说"
+    tags = bio_tags(text, [("中国平安", "公司"), ("马明哲", "人物"), ("董事长", "头衔/职务")])
+    assert tags == ["B-公司", "I-公司", "I-公司", "I-公司", "B-头衔/职务", "I-头衔/职务", "I-头衔/职务",
+                    "B-人物", "I-人物", "I-人物", "O"]
+    assert tag_pairs(text, tags) == [(0, 4, "公司"), (4, 7, "头衔/职务"), (7, 10, "人物")]
+    # lenient decoding: an I- run without its B- is a mention; a type change ends a run
+    assert tag_pairs("abcd", ["I-公司", "I-公司", "I-人物", "O"]) == [(0, 2, "公司"), (2, 3, "人物")]
+
+
 # ---------------------------------------------------------------------------------------------- trained
 
 @pytest.fixture(scope="module")
@@ -100,6 +112,9 @@ def test_predictions_are_in_each_tasks_target_format(trained, data_dir):
             assert all(isinstance(p, NSPAnswer) for p in parsed)
             # predicted entities come from the row's own candidate list
             assert all(p.entities <= set(e.fields["entities"]) for p, e in zip(parsed, examples))
+        if name == "finner":  # every predicted mention is a piece of its own text
+            assert all(span in e.fields["text"] for p, e in zip(parsed, examples) for span, _ in p)
+            assert sum(len(p) for p in parsed) > 0
         if name == "finese":
             # a predicted subject is a substring of its text, or the none answer
             assert all(o == task.none or o in e.fields["text"] for o, e in zip(outputs, examples))

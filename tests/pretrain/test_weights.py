@@ -87,7 +87,7 @@ def test_weights_table_end_to_end(tmp_path, data_dir):
 
     targets = downstream_texts(data_dir, per_task=5)
     prompts = tuple(t.prompt for t in TASKS.values())  # real texts may start with a 【headline】, prompts never
-    assert len(targets) == 45 and not any(t.startswith(prompts) for t in targets)
+    assert len(targets) == 50 and not any(t.startswith(prompts) for t in targets)
 
     table = weights_table(corpus, data_dir, temperature=0.05, per_source=25, per_task=20)
     src = table["sources"]

@@ -8,8 +8,8 @@ from bbt.errors import BBTError
 from bbt.tasks import TASKS, LabelTask, get_task, register_task, select_tasks
 
 
-def test_the_nine_fincuge_tasks_in_published_order():
-    assert list(TASKS) == ["finfe", "finne", "finnl", "finre", "finnsp", "finese", "finqa", "fincqa", "finna"]
+def test_the_nine_fincuge_tasks_in_published_order_then_finner():
+    assert list(TASKS) == ["finfe", "finne", "finnl", "finre", "finnsp", "finese", "finqa", "fincqa", "finna", "finner"]
     assert get_task(" FinRE ").metric == "micro_f1_no_unknown" and get_task("finfe").max_new_tokens == 4
     assert [t.name for t in select_tasks("finna,finfe,finna")] == ["finna", "finfe"]
 

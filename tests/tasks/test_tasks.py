@@ -8,16 +8,16 @@ import pytest
 from bbt.errors import BBTError, DataError
 from bbt.tasks import INVALID, TASKS, NSPAnswer, get_task, select_tasks
 
-NAMES = ["finfe", "finne", "finnl", "finre", "finnsp", "finese", "finqa", "fincqa", "finna"]
+NAMES = ["finfe", "finne", "finnl", "finre", "finnsp", "finese", "finqa", "fincqa", "finna", "finner"]
 
 
-def test_registry_has_the_nine_tasks_with_prompts():
+def test_registry_has_the_ten_tasks_with_prompts():
     assert list(TASKS) == NAMES
     for t in TASKS.values():
         assert t.prompt.startswith("【") and t.prompt.endswith("】") and t.metric and t.max_new_tokens > 0
     assert len(get_task("finnl").labels) == 17 and len(get_task("finre").labels) == 44
     assert [t.name for t in select_tasks("finne, FINFE,finne")] == ["finne", "finfe"]
-    assert len(select_tasks("all")) == 9
+    assert len(select_tasks("all")) == 10 and len(get_task("finner").labels) == 11
     with pytest.raises(BBTError, match="valid: finfe, finne"):
         get_task("finxx")
 

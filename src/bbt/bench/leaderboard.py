@@ -11,7 +11,7 @@ from typing import Sequence
 
 from bbt.errors import BBTError
 from bbt.results import markdown_table, read_json
-from bbt.tasks import TASKS
+from bbt.tasks import FINCUGE_NINE, TASKS
 
 # Early FinCUGE README table (test split): T5-base / BBT-T5-base / BBT-T5-base-KS. Tasks missing here: no anchor.
 ANCHORS: dict[str, dict[str, float]] = {
@@ -71,34 +71,36 @@ def load_results(paths: Sequence[str | Path]) -> list[dict]:
 
 def leaderboard_rows(results: Sequence[dict]) -> tuple[list[str], list[list]]:
     tasks = [t for t in TASKS if t in ANCHOR_TASKS or any(t in r.get("tasks", {}) for r in results)]
-    headers = ["model", "source", *tasks, "avg (6 published tasks)", "avg (all run)"]
+    headers = ["model", "source", *tasks, "avg (6 published tasks)", "avg (9 FinCUGE tasks)", "avg (all run)"]
     rows: list[list] = []
     for name, scores in ANCHORS.items():
         rows.append([name, PUBLISHED, *(_fmt(scores.get(t)) for t in tasks),
-                     _fmt(_mean([scores[t] for t in ANCHOR_TASKS])), None])
+                     _fmt(_mean([scores[t] for t in ANCHOR_TASKS])), None, None])
     for r in results:
         got = {t: v["score"] for t, v in r["tasks"].items() if isinstance(v, dict) and v.get("score") is not None}
         six = [got[t] for t in ANCHOR_TASKS if t in got]
+        nine = [got[t] for t in FINCUGE_NINE if t in got]
         rows.append([_model_label(r.get("model", "?")), _source(r), *(_fmt(got.get(t)) for t in tasks),
-                     _fmt(_mean(six)) if len(six) == len(ANCHOR_TASKS) else None, _fmt(_mean(list(got.values())))])
+                     _fmt(_mean(six)) if len(six) == len(ANCHOR_TASKS) else None,
+                     _fmt(_mean(nine)) if len(nine) == len(FINCUGE_NINE) else None, _fmt(_mean(list(got.values())))])
     return headers, rows
 
 
 def leaderboard_markdown(results: Sequence[dict], title: str = "FinCUGE") -> str:
     headers, rows = leaderboard_rows(results)
-    metrics = ", ".join(f"{t} {TASKS[t].metric}" for t in headers[2:-2])
+    metrics = ", ".join(f"{t} {TASKS[t].metric}" for t in headers[2:-3])
     return "\n\n".join([
         f"### {title}",
         markdown_table(headers, rows),
         f"Scores in percent ({metrics}). Published rows: early FinCUGE README table on the hidden test split; "
-        "our rows: the split named, so the two are not a like-for-like comparison. The 6-task average is shown "
-        "only for rows with all six published tasks.",
+        "our rows: the split named, so the two are not a like-for-like comparison. The 6- and 9-task averages "
+        "are shown only for rows with all of their tasks (finner, FinNER, is not among the nine).",
     ])
 
 
 def console_table(results: Sequence[dict]):
     """The same numbers as a rich Table turned on its side (a task per row, a model per column): terminals are
-    narrow, and nine task columns plus two averages do not fit beside the model names."""
+    narrow, and ten task columns plus three averages do not fit beside the model names."""
     from rich.table import Table
 
     headers, rows = leaderboard_rows(results)

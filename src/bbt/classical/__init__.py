@@ -12,7 +12,8 @@ models are linear (scikit-learn), words come from jieba. Per task:
   ranked by a linear model conditioned on the event type, with a NONE option (`spans.SubjectModel`);
 - finqa, fincqa: question templates; span questions use the same ranker keyed by the asked role and anchored
   on the question's entity, whole-text questions a text classifier per template (`qa.QAModel`);
-- finna: Lead (the opening, cut to the mean train summary length) (`summary.LeadModel`).
+- finna: Lead (the opening, cut to the mean train summary length) (`summary.LeadModel`);
+- finner: a linear-chain CRF over character features with BIO tags (`ner_crf.CRFModel`, CRFsuite).
 
 `train_baselines(data_dir, out_dir)` saves one joblib file per task and a manifest; `load_baseline(dir)`
 returns a `Baseline` whose `predict_texts(task, examples)` gives target-format texts for the harness.

@@ -16,6 +16,7 @@ import joblib
 from bbt.classical.classify import LabelModel, MultiLabelModel, RelationModel
 from bbt.classical.common import TaskModel, holdout_split, shrink
 from bbt.classical.negative import NegativeModel
+from bbt.classical.ner_crf import CRFModel
 from bbt.classical.qa import QAModel
 from bbt.classical.spans import SubjectModel
 from bbt.classical.summary import LeadModel
@@ -41,6 +42,7 @@ def make_model(task: Task) -> TaskModel:
         "finqa": lambda: QAModel("finqa", none),
         "fincqa": lambda: QAModel("fincqa", none, single_chars=True),  # products like 油, 煤, 猪 are one char
         "finna": lambda: LeadModel("finna"),
+        "finner": lambda: CRFModel("finner", none=none),
     }
     if task.name not in makers:
         raise BBTError(f"no classical baseline for task {task.name!r}; baselines exist for {', '.join(makers)}")

@@ -27,6 +27,8 @@ HELP = {
     "train_limit": "First N train rows per task (smoke runs).",
     "mix_cap": "Rows counted per task for the mixing weights (examples-proportional with a cap).",
     "cls_heads": "Classification heads for the label tasks (--no-cls-heads: label tasks by generation only).",
+    "task_heads": "Task-shaped heads: span pointers (finese, finqa, fincqa, finnsp), CRF tagger (finner), "
+                  "entity-marked relation head (finre); --no-task-heads: those tasks by generation only.",
     "eval_every": "Evaluate on the eval split every N steps (0: never; best/ = the latest weights).",
     "eval_limit": "Eval rows per task during training.",
     "patience": "Evaluations without improvement before stopping.",

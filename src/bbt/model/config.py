@@ -47,6 +47,8 @@ class BBTSettings:
     # NLU fast path: one pooled-encoder classification head per task name -> its label names (in output order)
     cls_heads: dict[str, list[str]] = field(default_factory=dict)
     multilabel_heads: tuple[str, ...] = ()  # heads trained with a sigmoid per label (multi-label tasks)
+    # task-shaped heads (bbt.model.heads): task name -> {"kind": span | tagger | relation, ...its settings}
+    task_heads: dict[str, dict] = field(default_factory=dict)
     # why: BBT-2 checkpoints map \n / \t to [newline] / [tab] pieces; written from the tokenizer at save time, and
     # a load re-installs the mapping on the checkpoint's tokenizer when this is set
     newline_tokens: bool = False

@@ -5,6 +5,7 @@
     series [B, Ls, C] --window norm--> DWT-ST2Vec [B, Ls, D] --patch--> [B, Ls', D] + type 1 --'
     h --> NLG: T5 decoder + LM head (also NLU as label generation)
       --> NLU fast path: masked mean of h --> one linear head per task
+      --> task heads (bbt.model.heads): span pointers, CRF tagger, entity-marked relation, one per task
       --> TS: [last series token, mean series tokens, mean text tokens] --> MLP --> correction to persistence [B, H, C_out]
 
 The T5 part is a plain `transformers.T5ForConditionalGeneration` held as `self.t5`, so its weights keep their
@@ -25,6 +26,7 @@ from transformers.modeling_outputs import BaseModelOutput
 from bbt.errors import BBTError
 from bbt.model.checkpoint import load_checkpoint, save_pretrained
 from bbt.model.config import BBTConfig
+from bbt.model.heads import build_head
 from bbt.ts.st2vec import DWTST2Vec, ST2VecConfig
 
 TEXT, SERIES = 0, 1
@@ -36,6 +38,7 @@ class BBTOutput:
     losses: dict[str, torch.Tensor] | None = None  # each loss by name: lm, cls, ts
     lm_logits: torch.Tensor | None = None  # [B, T, V]
     cls_logits: torch.Tensor | None = None  # [B, n_labels]
+    head: dict | None = None  # the task head's outputs (bbt.model.heads), when the task has one
     forecast: torch.Tensor | None = None  # [B, H, C_out] on the input's scale
     encoder_hidden: torch.Tensor | None = None  # [B, Lt + Ls', D]
     encoder_mask: torch.Tensor | None = None  # [B, Lt + Ls']
@@ -54,6 +57,7 @@ class BBTParts(nn.Module):
         self.modality = nn.Embedding(s.n_modalities, d)
         nn.init.zeros_(self.modality.weight)  # why: keeps a loaded text-only T5 exactly as it was
         self.cls_heads = nn.ModuleDict({task: nn.Linear(d, len(labels)) for task, labels in s.cls_heads.items()})
+        self.task_heads = nn.ModuleDict({task: build_head(spec, d) for task, spec in s.task_heads.items()})
         self.drop = nn.Dropout(config.t5.dropout_rate)
         n_out = s.forecast_horizon * len(s.forecast_targets)
         self.ts_head = nn.Sequential(nn.Linear(3 * d, d), nn.GELU(), nn.Linear(d, n_out))
@@ -151,12 +155,24 @@ class BBTModel(nn.Module):
         return delta * scale[..., idx] + ref[..., idx]  # [B, H, C_out] on the input's scale
 
     # ---- forward -----------------------------------------------------------------------------------------
+    def run_head(self, task: str, hidden: torch.Tensor, mask: torch.Tensor, **inputs) -> dict:
+        if task not in self.bbt.task_heads:
+            raise BBTError(f"no task head for {task!r}; heads: {sorted(self.bbt.task_heads)}")
+        return self.bbt.task_heads[task](hidden, mask, **inputs)
+
     def forward(self, input_ids=None, attention_mask=None, series=None, series_mask=None, series_marks=None,
-                labels=None, task: str | None = None, cls_labels=None, series_target=None) -> BBTOutput:
+                labels=None, task: str | None = None, cls_labels=None, series_target=None,
+                head_inputs: dict | None = None, head_targets: dict | None = None) -> BBTOutput:
         """labels [B, T] (-100 = ignore): LM loss; task + cls_labels ([B] or [B, n] multi-hot): classification
+        loss; task + head_inputs / head_targets (tensors the task's head takes, bbt.model.heads): the head's
         loss; series_target [B, H, C_out]: MSE of the forecast relative to the window scale."""
         hidden, mask, n_text = self.encode(input_ids, attention_mask, series, series_mask, series_marks)
         out = BBTOutput(encoder_hidden=hidden, encoder_mask=mask, losses={})
+        if task is not None and task in self.bbt.task_heads:
+            m = mask[:, : hidden.shape[1]]
+            out.head = self.run_head(task, hidden, m, **(head_inputs or {}))
+            if head_targets is not None:
+                out.losses["head"] = self.bbt.task_heads[task].loss(out.head, m, **head_targets)
         if labels is not None:
             lm = self.t5(encoder_outputs=BaseModelOutput(last_hidden_state=hidden), attention_mask=mask,
                          labels=labels)

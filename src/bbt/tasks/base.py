@@ -182,10 +182,13 @@ class Task:
         for i, row in enumerate(rows):
             if limit is not None and len(examples) >= limit:
                 break
-            if not isinstance(row, list) or len(row) != len(self.columns):
-                raise DataError(f"expected a list of {len(self.columns)} fields {list(self.columns)}, got "
-                                f"{_short(row)}", file=str(f), row=i)
-            fields = dict(zip(self.columns, row))
+            if isinstance(row, dict) and all(c in row for c in self.columns):  # FinNER's layout: named fields
+                fields = {c: row[c] for c in self.columns}
+            elif isinstance(row, list) and len(row) == len(self.columns):
+                fields = dict(zip(self.columns, row))
+            else:
+                raise DataError(f"expected a list of {len(self.columns)} fields {list(self.columns)} (or an object "
+                                f"with those keys), got {_short(row)}", file=str(f), row=i)
             try:
                 ex = self.make_example(str(i), fields)
             except _Skip as s:

@@ -1,4 +1,5 @@
-"""The nine FinCUGE tasks, declared by name with keyword fields (prompt, columns, metric, labels, parser kind).
+"""The nine FinCUGE tasks and FinNER (`finner`, the FinCUGE authors' NER set), declared by name with keyword fields
+(prompt, columns, metric, labels, parser kind).
 
 Each declaration is the single definition of a task: the harness evaluates it, the trainers fine-tune on it and
 the API capabilities call it. A new task of a known kind is one more `register_task(...)` call here (see
@@ -8,6 +9,7 @@ docs/architecture.md, "Add a task").
 from __future__ import annotations
 
 from bbt.tasks.base import LabelTask, MultiLabelTask, NegativeTask, QATask, RelationTask, SubjectTask, SummaryTask
+from bbt.tasks.entities import EntityTask
 from bbt.tasks.registry import register_task
 
 SENTIMENT = ("消极", "中性", "积极")
@@ -23,6 +25,10 @@ FINRE_LABELS = (
     "收购", "被收购", "增持", "被增持", "减持", "被减持", "重组", "订单", "合并", "入股", "被入股", "注资", "被注资",
     "合资", "成立", "被成立", "帮助", "被帮助", "发行", "被发行", "拟收购", "被拟收购", "买资", "被买资", "商讨",
     "转让", "被转让", "欠款", "被欠款", "借壳", "被借壳")  # 44 relations incl. unknown, as in the train list
+# the nine FinCUGE tasks (finner, the tenth, is FinNER): the averages that compare with earlier results use these
+FINCUGE_NINE = ("finfe", "finne", "finnl", "finre", "finnsp", "finese", "finqa", "fincqa", "finna")
+FINNER_TYPES = ("公司", "人物", "行业/领域", "产品", "政府机构", "国家/地区", "政策/文件", "头衔/职务", "其他机构", "会议",
+                "地址")  # the 11 FinNER types
 
 register_task(LabelTask(
     name="finfe", title="FinFE 股吧情绪", prompt="【股吧情绪】", columns=("text", "label"), metric="accuracy",
@@ -59,3 +65,8 @@ register_task(QATask(
 register_task(SummaryTask(
     name="finna", title="FinNA 新闻摘要", prompt="【新闻摘要】", columns=("summary", "text"),
     metric="rouge_chars_mean", max_new_tokens=64))
+register_task(EntityTask(
+    name="finner", title="FinNER 实体识别", prompt="【实体识别】", columns=("text", "labels"), metric="entity_micro_f1",
+    labels=FINNER_TYPES, max_new_tokens=96,
+    synonyms={"行业": "行业/领域", "领域": "行业/领域", "国家": "国家/地区", "地区": "国家/地区", "政策": "政策/文件",
+              "文件": "政策/文件", "职务": "头衔/职务", "头衔": "头衔/职务", "机构": "其他机构", "人名": "人物"}))

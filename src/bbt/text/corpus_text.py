@@ -93,8 +93,8 @@ def iter_fincuge_list(path: Path, task: str | None = None) -> Iterator[str]:
         raise DataError("a FinCUGE list file holds a JSON list of rows", file=str(path))
     fields = FINCUGE_TEXT_FIELDS.get(task)
     for i, row in enumerate(rows):
-        if isinstance(row, dict):  # problem list: {id, input}; input is a string or a list of cells
-            cells = row.get("input")
+        if isinstance(row, dict):  # problem list: {id, input} (a string or a list of cells); FinNER: {text, labels}
+            cells = row.get("input", row.get("text"))
             cells = [cells] if isinstance(cells, str) else [c for c in (cells or []) if isinstance(c, str)]
         elif isinstance(row, list):
             if fields is None:

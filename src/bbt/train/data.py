@@ -23,6 +23,8 @@ class TaskData:
     input_ids: list[list[int]]  # source prompt + input, truncated, ending in </s>
     labels: list[list[int]]  # target text, truncated, ending in </s>
     cls: list[int] | list[list[float]] | None  # label index (single-label head) or multi-hot (multi-label head)
+    head: list[dict] | None = None  # per row: the task head's token-level inputs and targets (bbt.train.task_heads)
+    head_inputs: tuple[str, ...] = ()  # which keys of `head` the head reads at inference too
 
     def __len__(self) -> int:
         return len(self.input_ids)
@@ -33,8 +35,19 @@ class TaskData:
 
 
 def tokenize_task(tok, task, examples, max_input_len: int, head_labels: list[str] | None = None,
-                  multilabel: bool = False) -> TaskData:
-    inputs = tok([e.input for e in examples], max_length=max_input_len, truncation=True)["input_ids"]
+                  multilabel: bool = False, task_head: bool = False) -> TaskData:
+    head, head_inputs = None, ()
+    if task_head:  # the head's adapter says what the encoder reads and what each token should predict
+        from bbt.train.task_heads import adapter_for, encode
+
+        adapter = adapter_for(task)
+        texts = [adapter.text(task, e) for e in examples]
+        enc = encode(tok, texts, max_input_len)
+        inputs = enc.input_ids
+        head = [adapter.token_targets(task, e, t, o) for e, t, o in zip(examples, texts, enc.offsets)]
+        head_inputs = adapter.input_keys
+    else:
+        inputs = tok([e.input for e in examples], max_length=max_input_len, truncation=True)["input_ids"]
     targets = tok([e.target for e in examples], max_length=task.max_new_tokens, truncation=True)["input_ids"]
     cls = None
     if head_labels is not None:
@@ -51,7 +64,7 @@ def tokenize_task(tok, task, examples, max_input_len: int, head_labels: list[str
             if missing:
                 raise BBTError(f"task {task.name}: gold labels {missing[:5]} are not among the head's labels")
             cls = [index[e.reference] for e in examples]
-    return TaskData(task.name, inputs, targets, cls)
+    return TaskData(task.name, inputs, targets, cls, head, head_inputs)
 
 
 def pad(seqs: list[list[int]], value: int) -> torch.Tensor:
@@ -66,7 +79,23 @@ def collate(data: TaskData, idx: np.ndarray, pad_id: int) -> dict:
     if data.cls is not None:
         rows = [data.cls[i] for i in idx]
         batch["cls_labels"] = torch.tensor(rows, dtype=torch.float if isinstance(rows[0], list) else torch.long)
+    if data.head is not None:
+        rows = [data.head[i] for i in idx]
+        tensors = {}
+        for key in rows[0]:
+            values = [r[key] for r in rows]
+            if isinstance(values[0], list):  # per token: padded like the input (0 = off / the O tag)
+                floats = isinstance(values[0][0], float) if values[0] else False
+                tensors[key] = pad_to(values, batch["input_ids"].shape[1], torch.float if floats else torch.long)
+            else:
+                tensors[key] = torch.tensor(values, dtype=torch.long)
+        batch["head_inputs"] = {k: v for k, v in tensors.items() if k in data.head_inputs}
+        batch["head_targets"] = {k: v for k, v in tensors.items() if k not in data.head_inputs}
     return batch
+
+
+def pad_to(rows: list[list], n: int, dtype) -> torch.Tensor:
+    return torch.tensor([list(r) + [0] * (n - len(r)) for r in rows], dtype=dtype)
 
 
 class TaskMixture:

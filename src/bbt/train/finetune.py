@@ -33,6 +33,9 @@ class FinetuneConfig(OptimConfig):
     train_limit: int | None = None  # why: first N train rows per task, for smoke runs and tests
     mix_cap: int = 4000  # why: rows counted per task for the mixing weights (T5's examples-proportional cap)
     cls_heads: bool = True  # pooled-encoder heads for the label tasks (the NLU fast path)
+    # why: span pointers / CRF tagger / entity-marked relation head for the tasks shaped like them
+    # (bbt.train.task_heads.HEAD_TASKS); the decoder still trains on every task and writes what no head can
+    task_heads: bool = True
     eval_every: int = 500  # 0 = no evaluation during training (e.g. DeepSpeed ZeRO-3); best/ = the latest weights
     save_every: int = 500  # checkpoint interval when eval_every is 0
     eval_limit: int = 200  # eval rows per task during training (the full eval is `bbt eval fincuge`)
@@ -47,7 +50,9 @@ class _ModelBackend:
         self.gen, self.name = generator, name
 
     def generate(self, task, examples):
-        return self.gen.generate([e.input for e in examples], task.max_new_tokens, task=task.name)
+        from bbt.train.task_heads import model_answers
+
+        return model_answers(self.gen, task, examples)
 
 
 def _is_multilabel(task) -> bool:
@@ -56,13 +61,22 @@ def _is_multilabel(task) -> bool:
     return isinstance(task, MultiLabelTask)
 
 
-def build_model(cfg: OptimConfig, head_labels: dict[str, list[str]], multilabel: tuple[str, ...]):
+def _has_label_head(task) -> bool:
+    """Tasks answered by one label or a label set (finner's types label mentions, not the text)."""
+    from bbt.tasks import LabelTask, MultiLabelTask
+
+    return isinstance(task, (LabelTask, MultiLabelTask))
+
+
+def build_model(cfg: OptimConfig, head_labels: dict[str, list[str]], multilabel: tuple[str, ...],
+                task_heads: dict[str, dict] | None = None):
     from bbt.model.config import preset_config
     from bbt.model.modeling import BBTModel, load_model
     from bbt.text.tokenizer import load_tokenizer
 
     if cfg.init:
-        model, tok, report = load_model(cfg.init, cls_heads=head_labels, multilabel_heads=multilabel)
+        model, tok, report = load_model(cfg.init, cls_heads=head_labels, multilabel_heads=multilabel,
+                                        task_heads=task_heads or {})
         if cfg.tokenizer:
             tok = load_tokenizer(cfg.tokenizer)
         if tok is None:
@@ -71,7 +85,8 @@ def build_model(cfg: OptimConfig, head_labels: dict[str, list[str]], multilabel:
     if not cfg.tokenizer:
         raise BBTError("training from scratch needs --tokenizer DIR (train one with `bbt tokenizer train`)")
     tok = load_tokenizer(cfg.tokenizer)
-    config = preset_config(cfg.preset, vocab_size=len(tok), cls_heads=head_labels, multilabel_heads=multilabel)
+    config = preset_config(cfg.preset, vocab_size=len(tok), cls_heads=head_labels, multilabel_heads=multilabel,
+                           task_heads=task_heads or {})
     return BBTModel(config), tok
 
 
@@ -82,6 +97,7 @@ def finetune(cfg: FinetuneConfig, data_dir: Path, out: Path, resume: bool = Fals
     from bbt.tasks import TASKS, get_task
     from bbt.tasks.runner import evaluate
     from bbt.train.data import TaskMixture, collate, tokenize_task
+    from bbt.train.task_heads import HEAD_TASKS, head_spec
 
     if cfg.lr is None:  # resolved here, so the saved config says which rate ran
         cfg = dataclasses.replace(cfg, lr=1e-3 if cfg.init else 1e-2)
@@ -89,14 +105,16 @@ def finetune(cfg: FinetuneConfig, data_dir: Path, out: Path, resume: bool = Fals
     out, acc = shell.out, shell.acc
     tasks = [get_task(n) for n in (list(cfg.tasks) or list(TASKS))]
     # label tasks (those with a fixed label set) get a pooled-encoder head; multi-label ones a sigmoid per label
-    head_labels = {t.name: list(t.labels) for t in tasks if cfg.cls_heads and t.labels}
+    heads = {t.name: head_spec(t) for t in tasks if cfg.task_heads and t.name in HEAD_TASKS}
+    head_labels = {t.name: list(t.labels) for t in tasks
+                   if cfg.cls_heads and _has_label_head(t) and t.name not in heads}
     multilabel = tuple(t.name for t in tasks if t.name in head_labels and _is_multilabel(t))
-    model, tok = build_model(cfg, head_labels, multilabel)
+    model, tok = build_model(cfg, head_labels, multilabel, heads)
     data = []
     for t in tasks:
         examples = t.load(data_dir, "train", limit=cfg.train_limit)
         data.append(tokenize_task(tok, t, examples, cfg.max_input_len, head_labels.get(t.name),
-                                  t.name in multilabel))
+                                  t.name in multilabel, task_head=t.name in heads))
     mixture = TaskMixture(data, cfg.batch_size, cfg.mix_cap, cfg.seed + acc.process_index)
     shell.prepare(model, tok, mixture, state={"best": -math.inf, "best_step": 0, "bad_evals": 0})
     model, state = shell.model, shell.state
@@ -106,7 +124,8 @@ def finetune(cfg: FinetuneConfig, data_dir: Path, out: Path, resume: bool = Fals
         t_data, idx = mixture.sample()
         batch = collate(t_data, idx, tok.pad_token_id)
         task = batch.pop("task")
-        batch = {k: v.to(acc.device) for k, v in batch.items()}
+        batch = {k: ({n: t.to(acc.device) for n, t in v.items()} if isinstance(v, dict) else v.to(acc.device))
+                 for k, v in batch.items()}
         running.append(float(shell.micro_step(lambda: model(**batch, task=task).loss)))
 
     def run_eval() -> float:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from bbt.errors import BBTError
 from bbt.eval.backends.base import register_backend
-from bbt.tasks import Example, Task
+from bbt.tasks import EntityTask, Example, Task
 
 MODES = ("first", "gold")
 
 
 @register_backend("dummy", "dummy[:first|:gold]", needs_rest=False)
 class DummyBackend:
-    """`first`: the task's first label, "否" for finnsp, else the first characters of the text (a floor score).
+    """`first`: the task's first label, "否" for finnsp, "无" for finner, else the first characters of the text
+    (a floor score).
     `gold`: the target text itself (the pipeline must then score 100)."""
 
     def __init__(self, mode: str = "first"):
@@ -26,6 +27,8 @@ class DummyBackend:
         return cls(rest or "first")
 
     def _first(self, task: Task, ex: Example) -> str:
+        if isinstance(task, EntityTask):
+            return task.none
         if task.labels:
             return getattr(task, "words", {}).get(task.labels[0], task.labels[0])
         if task.name == "finnsp":

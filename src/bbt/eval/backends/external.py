@@ -42,10 +42,11 @@ class CheckpointBackend:
         return cls(rest)
 
     def generate(self, task: Task, examples: list[Example]) -> list[str]:
-        prompts = [ex.input for ex in examples]
-        if self._takes_task:
-            return list(self.generator.generate(prompts, task.max_new_tokens, task=task.name))
-        return list(self.generator.generate(prompts, task.max_new_tokens))
+        if not self._takes_task:
+            return list(self.generator.generate([ex.input for ex in examples], task.max_new_tokens))
+        from bbt.train.task_heads import model_answers  # task head, else classification head, else the decoder
+
+        return list(model_answers(self.generator, task, examples))
 
 
 @register_backend("baseline", "baseline:DIR")

@@ -1,0 +1,68 @@
+"""Extractive span head: start / end pointers over the encoder states plus an answer-mode classifier.
+
+    hidden [B, L, D] --Linear--> start, end logits [B, L]   (sigmoid per token: several spans may start)
+    mean(hidden) [B, D] --Linear--> mode logits [B, n_modes]  (none | span | generate)
+
+The mode is the no-answer option and more: "none" answers the task's none word, "span" reads the pointers,
+"generate" hands the row to the decoder (answers that are not in the text: finqa's event types, fincqa's
+"X导致Y" chains). Pointer losses count only rows whose mode is "span" and only the positions `allowed` marks
+(the text after the source prompt), so a pointer never learns to fire on the prompt or padding.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from bbt.model.heads.base import masked_mean, register_head
+
+MODES = ("none", "span", "generate")
+
+
+@register_head("span")
+class SpanHead(nn.Module):
+    def __init__(self, d_model: int, max_spans: int = 1, max_span_tokens: int = 32, none: str = "无",
+                 joiner: str = ","):
+        super().__init__()
+        # settings the decoder of the answer reads (saved in config.json with the head)
+        self.max_spans, self.max_span_tokens, self.none, self.joiner = max_spans, max_span_tokens, none, joiner
+        self.pointer = nn.Linear(d_model, 2)
+        self.mode = nn.Linear(d_model, len(MODES))
+        self.drop = nn.Dropout(0.1)
+
+    def forward(self, hidden: torch.Tensor, mask: torch.Tensor, allowed: torch.Tensor | None = None) -> dict:
+        se = self.pointer(self.drop(hidden))  # [B, L, 2]
+        keep = (allowed if allowed is not None else mask).bool()
+        neg = torch.finfo(se.dtype).min / 2
+        start, end = se[..., 0].masked_fill(~keep, neg), se[..., 1].masked_fill(~keep, neg)  # [B, L]
+        return {"start": start, "end": end, "mode": self.mode(self.drop(masked_mean(hidden, mask))), "keep": keep}
+
+    def loss(self, out: dict, mask: torch.Tensor, span_start: torch.Tensor, span_end: torch.Tensor,
+             span_mode: torch.Tensor, **_) -> torch.Tensor:
+        loss = nn.functional.cross_entropy(out["mode"], span_mode)
+        rows = span_mode == MODES.index("span")  # [B]
+        if rows.any():
+            keep = out["keep"][rows].to(out["start"].dtype)  # [b, L]
+            bce = nn.functional.binary_cross_entropy_with_logits
+            for key, target in (("start", span_start), ("end", span_end)):
+                per = bce(out[key][rows], target[rows].to(keep.dtype), reduction="none") * keep
+                loss = loss + per.sum() / keep.sum().clamp(min=1.0)
+        return loss
+
+
+def decode_spans(start: torch.Tensor, end: torch.Tensor, max_spans: int, max_len: int,
+                 threshold: float = 0.5) -> list[tuple[int, int]]:
+    """Token spans (i, j inclusive) from one row's start / end logits [L].
+
+    Several spans: every start whose probability passes `threshold`, each closed by its most likely end before
+    the next start (at most `max_len` tokens). When no start passes (the mode said "span"), the single most
+    likely start. `max_spans` = 1 keeps the best-scoring span only."""
+    ps, pe = torch.sigmoid(start.float()), torch.sigmoid(end.float())  # [L]
+    starts = torch.nonzero(ps >= threshold).flatten().tolist() or [int(ps.argmax())]
+    spans = []
+    for k, i in enumerate(starts):
+        stop = min(i + max_len, starts[k + 1] if k + 1 < len(starts) else len(pe), len(pe))
+        j = i + int(pe[i:stop].argmax()) if stop > i else i
+        spans.append((float(ps[i] * pe[j]), i, j))
+    spans.sort(key=lambda s: -s[0])
+    return sorted((i, j) for _, i, j in spans[:max_spans])
