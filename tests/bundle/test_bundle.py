@@ -61,3 +61,44 @@ def test_missing_or_foreign_bundles_are_clear_errors(tmp_path):
         load_bundle(tmp_path)
     with pytest.raises(BBTError, match="checkpoint directory not found"):
         build_bundle(tmp_path, tmp_path / "b", bbt_candidates=[tmp_path / "nope"], progress=False)
+
+
+def test_bundle_backend_scores_what_the_api_answers(bundle_dir, bundle, data_dir, tmp_path):
+    """`bbt eval fincuge --model bundle:DIR` equals the API's answers on the same rows (the functions the routes
+    call), task by task, and `--tasks all` means the served tasks."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from bbt.bundle.backend import CAPABILITY_OF
+    from bbt.cli.main import app
+    from bbt.tasks import get_task
+
+    out = tmp_path / "bundle_eval.json"
+    r = CliRunner().invoke(app, ["eval", "fincuge", "--model", f"bundle:{bundle_dir}", "--data-dir", str(data_dir),
+                                 "--limit", "6", "--out", str(out), "--no-progress"])
+    assert r.exit_code == 0, r.output
+    res = json.loads(out.read_text())
+    assert set(res["tasks"]) == set(CAPABILITY_OF) and all(v["n"] == 6 for v in res["tasks"].values())
+    cache = {(c["task"], c["id"]): c["output"]
+             for c in map(json.loads, out.with_suffix(".cache.jsonl").read_text().splitlines())}
+    f = bundle.functions()
+    ner = get_task("finner").load(data_dir, "eval", limit=6)
+    api_ner = f["ner"]([e.fields["text"] for e in ner])
+    for e, a in zip(ner, api_ner):
+        got = get_task("finner").parse(cache[("finner", e.id)], e)
+        assert got == {(x["text"], x["type"]) for x in a["entities"]}
+    nsp = get_task("finnsp").load(data_dir, "eval", limit=6)
+    api_nsp = f["negative_news"]([{"title": e.fields["title"], "text": e.fields["text"],
+                                   "entities": list(e.fields["entities"])} for e in nsp])
+    for e, a in zip(nsp, api_nsp):
+        got = get_task("finnsp").parse(cache[("finnsp", e.id)], e)
+        assert got.negative == a["negative"] and set(got.entities) == set(a["subjects"])
+    fe = get_task("finfe").load(data_dir, "eval", limit=6)
+    names = {"negative": "消极", "neutral": "中性", "positive": "积极"}
+    assert [cache[("finfe", e.id)] for e in fe] == [names[a["label"]]
+                                                   for a in f["forum_sentiment"]([e.fields["text"] for e in fe])]
+    bad = CliRunner().invoke(app, ["eval", "fincuge", "--model", f"bundle:{bundle_dir}", "--data-dir",
+                                   str(data_dir), "--tasks", "finese", "--limit", "2", "--out", str(tmp_path / "x.json"),
+                                   "--no-progress"])
+    assert bad.exit_code != 0 and "does not answer finese" in str(bad.exception)

@@ -3,7 +3,6 @@
 import json
 
 import numpy as np
-import pytest
 
 from bbt.data import load_market_file
 
@@ -61,15 +60,17 @@ def test_summarize(api, data_dir):
     assert all(r.summary and len(r.summary) < len(t) for r, t in zip(res.results, texts))
 
 
-def test_ner_offsets_point_into_the_text(api, data_dir):
+def test_ner_offsets_point_into_the_text_with_the_finner_types(api, data_dir):
+    from bbt.tasks import FINNER_TYPES
+
     client, *_ = api
-    texts = [r[3] for r in rows(data_dir, "finre", 8)]
+    texts = [r[3] for r in rows(data_dir, "finre", 7)] + ["  外交部发言人华春莹说，\n中国平安将出席会议"]
     res = client.ner(texts)
     assert len(res.results) == len(texts)
     n = 0
     for t, r in zip(texts, res.results):
         for e in r.entities:
-            assert t[e.start:e.end] == e.text
+            assert t[e.start:e.end] == e.text and e.text == e.text.strip() and e.type in FINNER_TYPES
             n += 1
     assert n > 0
 

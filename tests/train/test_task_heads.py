@@ -12,8 +12,16 @@ from bbt.model.heads.span import MODES, decode_spans
 from bbt.model.modeling import BBTModel, load_model
 from bbt.tasks import get_task
 from bbt.text.tokenizer import load_tokenizer
-from bbt.train.task_heads import (HEAD_MARK, TAIL_MARK, adapter_for, encode, head_answers, head_spec, mark_entities,
-                                  token_range)
+from bbt.train.task_heads import (
+    HEAD_MARK,
+    TAIL_MARK,
+    adapter_for,
+    encode,
+    head_answers,
+    head_spec,
+    mark_entities,
+    token_range,
+)
 
 
 @pytest.fixture(scope="module")

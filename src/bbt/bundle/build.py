@@ -130,7 +130,18 @@ def _step_ner(data_dir: Path, root: Path, m: dict, progress: bool) -> None:
     q = _quick(m)
     kw = {"limit_texts": q["ner_texts"], "max_seconds": q["ner_seconds"]} if q else {}
     report = train_ner(data_dir, root / "ner", progress=progress, **kw)
-    m["capabilities"]["ner"] = {"engine": "ner", "path": "ner", "name": "char-tagger (weak supervision)",
+    # why not /v1/ner: it proposes the COMPANY / PERSON / ORG candidates of relations and negative news
+    m["capabilities"]["entity_candidates"] = {"engine": "ner", "path": "ner", "name": "char-tagger (weak supervision)",
+                                              "eval": _summary(report)}
+
+
+def _step_finner(data_dir: Path, root: Path, m: dict, progress: bool) -> None:
+    from bbt.extract.finner import train_finner
+
+    q = _quick(m)
+    kw = {"limit": q["ner_texts"], "max_iterations": 30} if q else {}
+    report = train_finner(data_dir, root / "finner", progress=progress, **kw)
+    m["capabilities"]["ner"] = {"engine": "finner-crf", "path": "finner", "name": "CRF over characters (FinNER gold)",
                                 "eval": _summary(report)}
 
 
@@ -173,8 +184,8 @@ def _summary(report: dict) -> dict:
 
 
 STEPS: tuple[tuple[str, Callable], ...] = (
-    ("kg", _step_kg), ("announcements", _step_announcements), ("classical", _step_classical), ("select", _step_select), ("ner", _step_ner),
-    ("events", _step_events), ("causal", _step_causal), ("forecast", _step_forecast))
+    ("kg", _step_kg), ("announcements", _step_announcements), ("classical", _step_classical), ("select", _step_select),
+    ("ner", _step_ner), ("finner", _step_finner), ("events", _step_events), ("causal", _step_causal), ("forecast", _step_forecast))
 
 
 def build_bundle(data_dir: str | Path, out: str | Path, bbt_candidates: list[str | Path] = (), force: bool = False,

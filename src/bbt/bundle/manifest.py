@@ -10,10 +10,12 @@ from bbt.errors import BBTError
 from bbt.results import write_text
 
 MANIFEST = "manifest.json"
-FORMAT = 2  # bump when the layout of a bundle changes incompatibly (2: classical models pickled from bbt.classical)
+# bump when the layout of a bundle changes incompatibly (2: classical models pickled from bbt.classical;
+# 3: /v1/ner served by the FinNER model, the weak tagger moved to entity_candidates)
+FORMAT = 3
 
 CAPABILITIES = ("kg", "summarize", "forum_sentiment", "news_sentiment", "news_classify", "ner", "relations",
-                "events", "causal", "announcements", "negative_news", "forecast")
+                "events", "causal", "announcements", "negative_news", "forecast", "entity_candidates")
 # FinCUGE-backed capabilities: task whose eval split scores the candidates
 TASK_OF = {"forum_sentiment": "finfe", "news_sentiment": "finne", "news_classify": "finnl", "relations": "finre",
            "negative_news": "finnsp", "summarize": "finna"}
@@ -36,14 +38,18 @@ def write_manifest(root: Path, manifest: dict[str, Any]) -> None:
 
 def headline(cap: str, spec: dict) -> tuple[float | None, str]:
     """(score, what it is) of a capability's model, for tables: FinCUGE eval scores as recorded, the held-out
-    scores of the extractors (NER against weak labels), the forecaster's test MSE against naive."""
+    scores of the extractors (NER on FinNER eval; entity candidates against weak labels), the forecaster's test MSE against naive."""
     if spec.get("score") is not None:
         return spec["score"], f"{spec.get('metric', '')} on {spec.get('split', '?')} ({spec.get('n', '?')} rows)"
     ev = spec.get("eval") or {}
     try:
         if cap == "ner":
+            return ev["score"], (f"entity micro-F1 (exact span, type) on FinNER eval ({ev['eval_rows']} texts, "
+                                 "11 types)")
+        if cap == "entity_candidates":
             s = ev["scores"]["hybrid"]["micro"]
-            return 100 * s["f1"], "micro-F1 vs weak labels, held-out texts (served: gazetteer + model)"
+            return 100 * s["f1"], ("micro-F1 vs weak labels, held-out texts (served: gazetteer + model); "
+                                   "proposes the entities of relations and negative news")
         if cap == "events":
             s = ev["holdout_scores"]
             return s["types_all"]["f1"], f"event-type micro-F1, held-out texts; role char-F1 {s['roles']['char_f1']:.1f}"

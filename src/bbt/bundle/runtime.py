@@ -41,11 +41,13 @@ class Bundle:
         from bbt.extract.announcement import AnnouncementExtractor
         from bbt.extract.causal import load_causal
         from bbt.extract.events import load_events
+        from bbt.extract.finner import load_finner
         from bbt.extract.ner import load_ner
         from bbt.kg import load_kg
 
         self.kg = load_kg(self.path / caps["kg"]["path"])
-        self.ner_model = load_ner(self.path / caps["ner"]["path"])
+        self.ner_model = load_ner(self.path / caps["entity_candidates"]["path"])  # candidates of relations etc.
+        self.finner_model = load_finner(self.path / caps["ner"]["path"])  # /v1/ner: the 11 FinNER types
         self.events_model = load_events(self.path / caps["events"]["path"])
         self.causal_model = load_causal(self.path / caps["causal"]["path"])
         self.announcement_model = AnnouncementExtractor(self.kg.company_names())
@@ -94,7 +96,7 @@ class Bundle:
         return [{"summary": task.parse(o, e)} for o, e in zip(outputs, examples)]
 
     def ner(self, texts: list[str]) -> list[dict]:
-        return [{"entities": ents} for ents in self.ner_model.predict(list(texts))]
+        return [{"entities": ents} for ents in self.finner_model.predict(list(texts))]
 
     def relations(self, items: list[tuple[dict, bool]]) -> list[dict]:
         """items: ({text, head, tail}, include_unknown). Without head/tail: every ordered pair of NER entities."""

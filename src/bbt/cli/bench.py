@@ -33,7 +33,7 @@ def api(
     if not (root / MANIFEST).is_file():
         raise BBTError(f"no bundle at {root}; build it with `bbt bundle build --out {root}`")
     console = Console()
-    r = run_api_bench(root, resolve_data_dir(data_dir), out,
+    run_api_bench(root, resolve_data_dir(data_dir), out,
                       ApiBenchConfig(seconds_load=load_seconds, fuzz=fuzz, fuzz_examples=fuzz_examples), console)
     console.print(out.with_suffix(".md").read_text(encoding="utf-8"))
 
@@ -70,3 +70,21 @@ def docs(root: Path = typer.Option(Path("."), help="Repository root (holds docs/
     from bbt.bench.docs import write_benchmarks
 
     typer.echo(f"wrote {write_benchmarks(root)}")
+
+
+@bench_app.command("head-ceiling")
+def head_ceiling(
+    tokenizers: list[Path] = typer.Argument(..., help="Tokenizer directories to compare."),
+    data_dir: DataDir = None,
+    limit: int = typer.Option(3000, help="Train rows per task."),
+    max_len: int = typer.Option(256, help="Input tokens kept (as in fine-tuning)."),
+    out: Path = typer.Option(Path("results/head_ceiling.json"), help="JSON result; a .md beside it."),
+) -> None:
+    """Share of gold span / NER answers a perfect head could return in whole tokens, per tokenizer (train split)."""
+    from rich.console import Console
+
+    from bbt.bench.head_ceiling import run
+    from bbt.settings import resolve_data_dir
+
+    run(tokenizers, resolve_data_dir(data_dir), out, limit, max_len)
+    Console().print(out.with_suffix(".md").read_text(encoding="utf-8"))

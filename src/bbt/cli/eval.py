@@ -14,11 +14,12 @@ eval_app = typer.Typer(no_args_is_help=True)
 
 @eval_app.command("fincuge")
 def fincuge(
-    model: str = typer.Option(..., help="A BBT checkpoint DIR, hf:PATH, openai:URL[#MODEL], baseline:DIR or dummy."),
+    model: str = typer.Option(..., help="A BBT checkpoint DIR, hf:PATH, openai:URL[#MODEL], baseline:DIR, "
+                                        "bundle:DIR (what a bundle serves) or dummy."),
     data_dir: DataDir = None,
     split: str = typer.Option("eval", help="Split: reads <task>/<split>_list.json (train, eval or your own)."),
     tasks: str = typer.Option("all", help="all, or comma-separated tasks (finfe,finne,finnl,finre,finnsp,finese,"
-                                          "finqa,fincqa,finna)."),
+                                          "finqa,fincqa,finna,finner)."),
     limit: int = typer.Option(None, help="Only the first N rows of each task (quick checks)."),
     batch_size: int = typer.Option(16, help="Examples per backend call."),
     out: Path = typer.Option(Path("results/fincuge.json"), help="Result JSON; FILE.md (leaderboard) and "
@@ -37,13 +38,16 @@ def fincuge(
     from bbt.settings import resolve_data_dir
     from bbt.tasks import select_tasks
 
+    import bbt.bundle.backend  # noqa: F401  (registers bundle:DIR, which sits above the harness's layer)
+
     set_threads(threads)
     task_list = select_tasks(tasks)  # why: a typo in --tasks fails before a model is loaded
     others = load_results(leaderboard)
     if out.suffix != ".json":
         raise BBTError(f"--out must end in .json, got {out}")
     console = Console()
-    result = evaluate_model(model, task_list, resolve_data_dir(data_dir), out, split=split, batch_size=batch_size,
+    asked = "all" if tasks.strip().lower() == "all" else task_list  # why: "all" of bundle: = the tasks it serves
+    result = evaluate_model(model, asked, resolve_data_dir(data_dir), out, split=split, batch_size=batch_size,
                             limit=limit, fresh=fresh, progress=progress, console=console)
     md = leaderboard_markdown([result, *others])
     write_markdown(out.with_suffix(".md"), md)

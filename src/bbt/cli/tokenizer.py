@@ -46,6 +46,8 @@ def train(
                                              "(0.98..1); the rest fall back to bytes."),
     byte_fallback: bool = typer.Option(True, help="Encode uncovered characters as UTF-8 bytes, not <unk>."),
     newline_tokens: bool = typer.Option(True, help="Map \\n/\\t to [newline]/[tab] (BBT-2 convention)."),
+    max_piece_length: int = typer.Option(16, help="Longest piece in characters; 1 = a character tokenizer "
+                                         "(vocab-size is then an upper bound)."),
     input_sentence_size: int = typer.Option(2_000_000, help="Lines sampled for training at most."),
     threads: int = typer.Option(1, help="SentencePiece trainer threads."),
     seed: int = typer.Option(0, help="Seed for SentencePiece's sampling."),
@@ -69,6 +71,7 @@ def train(
         sources += shared_corpus_sources(root)
     cfg = TokenizerTrainConfig(vocab_size=vocab_size, character_coverage=character_coverage,
                                byte_fallback=byte_fallback, newline_tokens=newline_tokens,
+                               max_piece_length=max_piece_length,
                                input_sentence_size=input_sentence_size, num_threads=threads, seed=seed)
     r = train_tokenizer(sources, out, cfg, overwrite=overwrite, console=console)
     console.print(f"trained on {r.files} files, {r.documents:,} documents, {r.lines:,} unique lines, "

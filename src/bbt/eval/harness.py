@@ -31,7 +31,20 @@ def evaluate_model(spec: str, tasks: Any, data_dir: Path, out_json: Path, *, spl
     cache = cache_path(out_json)
     if fresh and cache.exists():
         cache.unlink()
-    result = evaluate(load_backend(spec), tasks, data_dir, split=split, batch_size=batch_size, limit=limit,
+    backend = load_backend(spec)
+    served = getattr(backend, "tasks", None)  # a backend that answers some tasks only (bundle:DIR)
+    if served is not None:
+        from bbt.tasks import get_task, select_tasks
+
+        if tasks is None or (isinstance(tasks, str) and tasks.strip().lower() == "all"):
+            asked = [get_task(n) for n in served]
+        else:
+            asked = select_tasks(tasks) if isinstance(tasks, str) else [get_task(getattr(t, "name", t)) for t in tasks]
+        unserved = [t.name for t in asked if t.name not in served]
+        if unserved:
+            raise BBTError(f"{backend.name} does not answer {', '.join(unserved)}; it answers {', '.join(served)}")
+        tasks = asked
+    result = evaluate(backend, tasks, data_dir, split=split, batch_size=batch_size, limit=limit,
                       cache_path=cache, progress=progress, console=console)
     result["data_dir"] = str(data_dir)
     write_json(out_json, result)

@@ -83,7 +83,8 @@ class SummaryResponse(BaseModel):
 # --- NER -----------------------------------------------------------------------------------------------------
 class Entity(BaseModel):
     text: str
-    type: Literal["COMPANY", "PERSON", "ORG"]
+    type: Literal["公司", "人物", "行业/领域", "产品", "政府机构", "国家/地区", "政策/文件", "头衔/职务", "其他机构", "会议",
+                  "地址"] = Field(description="One of the 11 FinNER types.")
     start: int = Field(description="Character offset of the first character.")
     end: int = Field(description="Character offset after the last character: text[start:end] == entity text.")
 

@@ -70,6 +70,9 @@ class TokenizerTrainConfig:
     character_coverage: float = 0.9995  # SentencePiece's recommendation for CJK
     byte_fallback: bool = True
     newline_tokens: bool = True
+    # why: 1 makes a character tokenizer (every piece one character), the alternative measured for span and NER
+    # heads, whose answers must start and end on token boundaries; SentencePiece's default is 16
+    max_piece_length: int = 16
     input_sentence_size: int = 2_000_000  # lines sampled (shuffled) when the corpus has more
     max_sentence_length: int = 65536      # bytes; longer lines are skipped (the default 4192 drops ~200 lines)
     num_threads: int = 1
@@ -95,6 +98,8 @@ def _trainer_args(cfg: TokenizerTrainConfig) -> dict[str, Any]:
         add_dummy_prefix=True,  # T5's pipeline prepends "▁"; a different choice would disagree with T5Tokenizer
         pad_id=0, eos_id=1, unk_id=2, bos_id=-1, pad_piece=PAD, eos_piece=EOS, unk_piece=UNK,
         user_defined_symbols=list(NEWLINE_TOKENS.values()) if cfg.newline_tokens else [],
+        max_sentencepiece_length=cfg.max_piece_length,
+        hard_vocab_limit=cfg.max_piece_length > 1,  # why: a corpus may hold fewer characters than vocab_size
         input_sentence_size=cfg.input_sentence_size, shuffle_input_sentence=True,
         max_sentence_length=cfg.max_sentence_length, num_threads=cfg.num_threads,
         minloglevel=1,  # why: INFO floods the terminal; warnings still show

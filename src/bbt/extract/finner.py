@@ -1,0 +1,84 @@
+"""The API's NER: the 11 FinNER types with character offsets, trained on FinNER's gold labels.
+
+`train_finner` fits the finner model of the classical baseline (a CRF over character features,
+bbt.classical.ner_crf) on the FinNER train list and scores it on the eval list with the harness's own metric
+(exact (span, type) micro-F1, per type). `FinNERModel.predict(texts)` tags the raw texts (no whitespace folding,
+so offsets index the caller's string) and returns {"text", "type", "start", "end"} per entity.
+
+The weakly supervised COMPANY / PERSON / ORG tagger (bbt.extract.ner) still proposes the entity candidates of
+the relation and negative-news capabilities, whose gazetteer-backed company names it was built for.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from bbt.errors import BBTError
+from bbt.results import dump_joblib, write_json
+
+FORMAT = "bbt-finner-1"
+MODEL_FILE = "finner.joblib"
+
+
+class FinNERModel:
+    def __init__(self, crf, report: dict | None = None):
+        self.crf, self.report = crf, report or {}
+        self.types = tuple(report.get("types", ())) if report else ()
+
+    def predict(self, texts: list[str]) -> list[list[dict]]:
+        """Entities per text: {"text", "type", "start", "end"} (end exclusive, `text[start:end]` is the entity)."""
+        if isinstance(texts, str):
+            raise BBTError("predict takes a list of texts, not one string")
+        texts = [str(t) for t in texts]
+        out = []
+        for t, found in zip(texts, self.crf.mentions(texts)):
+            ents = []
+            for s, e, typ in found:
+                while s < e and t[s].isspace():  # a run never starts or ends on whitespace
+                    s += 1
+                while e > s and t[e - 1].isspace():
+                    e -= 1
+                if e > s:
+                    ents.append({"text": t[s:e], "type": typ, "start": s, "end": e})
+            out.append(ents)
+        return out
+
+
+def train_finner(data_dir: str | Path, out: str | Path, limit: int | None = None, max_iterations: int = 150,
+                 progress: bool = False) -> dict:
+    """Fit on FinNER train (the first `limit` rows), score on eval, save MODEL_FILE + report.json in `out`."""
+    from bbt.classical.ner_crf import CRFModel
+    from bbt.tasks import FINNER_TYPES, get_task
+
+    task = get_task("finner")
+    train = task.load(data_dir, "train", limit=limit)
+    evals = task.load(data_dir, "eval")
+    t0 = time.perf_counter()
+    model = CRFModel(max_iterations=max_iterations).fit(train)
+    fit_s = time.perf_counter() - t0
+    outputs = model.predict(evals)
+    scores = task.score([task.parse(o, e) for o, e in zip(outputs, evals)], evals)
+    report = {"format": FORMAT, "model": "CRF over character features (sklearn-crfsuite)", "types": list(FINNER_TYPES),
+              "train_rows": len(train), "eval_rows": len(evals), "fit_seconds": round(fit_s, 1),
+              "score": round(scores["score"], 3), "metric": "entity micro-F1 (exact span, type) on FinNER eval",
+              "scores": {k: round(v, 3) for k, v in scores.items()}}
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    dump_joblib(model, out / MODEL_FILE)
+    write_json(out / "report.json", report)
+    return report
+
+
+def load_finner(path: str | Path) -> FinNERModel:
+    import joblib
+
+    from bbt.results import read_json
+
+    path = Path(path)
+    if not (path / MODEL_FILE).is_file():
+        raise BBTError(f"no FinNER model in {path} (expected {MODEL_FILE}); build the bundle with `bbt bundle build`")
+    report = read_json(path / "report.json", default={}) or {}
+    if report.get("format") != FORMAT:
+        raise BBTError(f"{path}: not a {FORMAT} FinNER model (format {report.get('format')!r}); rebuild it")
+    return FinNERModel(joblib.load(path / MODEL_FILE), report)
