@@ -27,8 +27,10 @@ def test_a_registered_kind_is_loaded_by_its_spec(monkeypatch):
 
 
 def test_the_built_in_kinds_and_the_error_that_lists_them(tmp_path):
+    import bbt.bundle.backend  # noqa: F401  (bundle:DIR registers itself from the layer above the harness)
+
     assert spec_help() == ("a BBT checkpoint DIR, hf:PATH (local Hugging Face model), openai:URL[#MODEL], "
-                           "baseline:DIR, or dummy[:first|:gold]")
+                           "baseline:DIR, dummy[:first|:gold], or bundle:DIR (what a model bundle serves)")
     with pytest.raises(BBTError, match="expected a BBT checkpoint DIR"):
         load_backend("hf")  # a kind that needs a path, given none, is not a spec
     with pytest.raises(BBTError, match="BBT checkpoint directory not found"):

@@ -181,3 +181,70 @@ def test_finetune_with_heads_serves_them_through_the_harness(data_dir, tokenizer
     examples = ner.load(data_dir, "eval", limit=8)
     for a, e in zip(head_answers(gen, ner, examples), examples):
         assert all(span in e.fields["text"] for span, _ in ner.parse(a, e)), a
+
+
+def test_the_fused_head_with_and_without_the_lexical_channel(tok, data_dir, tmp_path):
+    from bbt.model.inference import BBTGenerator
+    from bbt.model.lexical import LexicalFeatures
+
+    fe = get_task("finfe")
+    train = fe.load(data_dir, "train", limit=300)
+    feats = LexicalFeatures.fit([e.input for e in train], max_features=2000)
+    heads = {"finre": head_spec(get_task("finre"))}
+    torch.manual_seed(0)
+    model = BBTModel(preset_config("tiny", len(tok), cls_heads={"finfe": list(fe.labels)}, task_heads=heads,
+                                   lexical={"finfe": 3, "finre": len(get_task("finre").labels)},
+                                   lexical_features=feats.n_features)).eval()
+    model.lexical_features = feats
+    examples = fe.load(data_dir, "eval", limit=8)
+    gen = BBTGenerator(model, tok, 128, "cpu")
+    _, before = gen.label_probs("finfe", [e.input for e in examples])
+    with torch.no_grad():  # the channel starts at zero: fused == neural; then give it weight
+        for m in model.bbt.lexical.maps.values():
+            m.weight.normal_(0, 2.0)
+    _, fused = gen.label_probs("finfe", [e.input for e in examples])
+    gen.neural_only = True
+    _, neural = gen.label_probs("finfe", [e.input for e in examples])
+    assert torch.allclose(before, neural) and not torch.allclose(fused, neural)
+    gen.neural_only = False
+    re_examples = get_task("finre").load(data_dir, "eval", limit=6)
+    with_lex = head_answers(gen, get_task("finre"), re_examples)
+    model.save_pretrained(tmp_path / "ckpt", tokenizer=tok)
+    assert (tmp_path / "ckpt" / "lexical.json").is_file()
+    back, tok2, _ = load_model(tmp_path / "ckpt")
+    gen2 = BBTGenerator(back, tok2, 128, "cpu")
+    assert torch.allclose(gen2.label_probs("finfe", [e.input for e in examples])[1], fused, atol=1e-6)
+    assert head_answers(gen2, get_task("finre"), re_examples) == with_lex
+    (tmp_path / "ckpt" / "lexical.json").unlink()
+    from bbt.errors import BBTError
+
+    with pytest.raises(BBTError, match="lexical.json is missing"):
+        load_model(tmp_path / "ckpt")
+
+
+def test_finetune_with_the_lexical_channel_and_neural_only_eval(data_dir, tokenizer_dir, tmp_path):
+    from bbt.cli.main import app
+    from bbt.train.finetune import FinetuneConfig, finetune
+
+    tasks = ("finfe", "finre", "finnsp")
+    cfg = FinetuneConfig(preset="tiny", tasks=tasks, tokenizer=str(tokenizer_dir), steps=4, batch_size=4,
+                         max_input_len=64, warmup_steps=1, eval_every=0, save_every=4, log_every=1, lr=3e-3,
+                         train_limit=60, lexical="finfe,finre,finnsp", lexical_features=3000)
+    out = tmp_path / "run"
+    finetune(cfg, data_dir, out)
+    saved = json.loads((out / "best" / "config.json").read_text())["bbt"]
+    assert saved["lexical"] == {"finfe": 3, "finre": 44, "finnsp": 3} and 0 < saved["lexical_features"] <= 3000
+    results = {}
+    for flag in ([], ["--neural-only"]):
+        report = tmp_path / f"eval{len(flag)}.json"
+        r = CliRunner().invoke(app, ["eval", "fincuge", "--model", str(out / "best"), "--data-dir", str(data_dir),
+                                     "--tasks", ",".join(tasks), "--limit", "4", "--out", str(report), "--no-progress",
+                                     *flag])
+        assert r.exit_code == 0, r.output
+        results[len(flag)] = json.loads(report.read_text())
+    assert results[1]["model"].endswith("#neural-only") and results[1]["neural_only"]
+    assert not results[0]["model"].endswith("#neural-only")
+    with pytest.raises(Exception, match="applies to BBT checkpoints"):
+        from bbt.eval.harness import evaluate_model
+
+        evaluate_model("dummy", "finfe", data_dir, tmp_path / "d.json", limit=2, progress=False, neural_only=True)

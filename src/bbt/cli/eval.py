@@ -26,6 +26,8 @@ def fincuge(
                                                                 "FILE.cache.jsonl (resumable outputs) go beside it."),
     leaderboard: list[Path] = typer.Option([], help="Other result JSONs to show in the table. Repeatable."),
     fresh: bool = typer.Option(False, help="Delete the output cache of an earlier run first."),
+    neural_only: bool = typer.Option(False, "--neural-only", help="A BBT checkpoint with its lexical channel "
+                                     "switched off: the neural model alone."),
     threads: Threads = 0,
     progress: ShowProgress = True,
 ) -> None:
@@ -48,7 +50,7 @@ def fincuge(
     console = Console()
     asked = "all" if tasks.strip().lower() == "all" else task_list  # why: "all" of bundle: = the tasks it serves
     result = evaluate_model(model, asked, resolve_data_dir(data_dir), out, split=split, batch_size=batch_size,
-                            limit=limit, fresh=fresh, progress=progress, console=console)
+                            limit=limit, fresh=fresh, progress=progress, console=console, neural_only=neural_only)
     md = leaderboard_markdown([result, *others])
     write_markdown(out.with_suffix(".md"), md)
     console.print(console_table([result, *others]))

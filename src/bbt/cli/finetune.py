@@ -29,6 +29,9 @@ HELP = {
     "cls_heads": "Classification heads for the label tasks (--no-cls-heads: label tasks by generation only).",
     "task_heads": "Task-shaped heads: span pointers (finese, finqa, fincqa, finnsp), CRF tagger (finner), "
                   "entity-marked relation head (finre); --no-task-heads: those tasks by generation only.",
+    "lexical": "Tasks whose heads fuse character n-gram TF-IDF features (e.g. finfe,finne,finnl,finre,finnsp); "
+               "empty = neural only.",
+    "lexical_features": "N-gram features the lexical channel keeps (most frequent in the train texts).",
     "eval_every": "Evaluate on the eval split every N steps (0: never; best/ = the latest weights).",
     "eval_limit": "Eval rows per task during training.",
     "patience": "Evaluations without improvement before stopping.",

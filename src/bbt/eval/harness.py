@@ -23,8 +23,9 @@ def cache_path(out_json: Path) -> Path:
 
 def evaluate_model(spec: str, tasks: Any, data_dir: Path, out_json: Path, *, split: str = "eval",
                    batch_size: int = 16, limit: int | None = None, fresh: bool = False, progress: bool = True,
-                   console=None) -> dict:
-    """Evaluate the model `spec` (see bbt.eval.backends) on `tasks`; writes `out_json` and returns the result."""
+                   console=None, neural_only: bool = False) -> dict:
+    """Evaluate the model `spec` (see bbt.eval.backends) on `tasks`; writes `out_json` and returns the result.
+    `neural_only`: a BBT checkpoint with its lexical channel switched off."""
     out_json = Path(out_json)
     if out_json.suffix != ".json":
         raise BBTError(f"--out must end in .json, got {out_json}")
@@ -32,6 +33,10 @@ def evaluate_model(spec: str, tasks: Any, data_dir: Path, out_json: Path, *, spl
     if fresh and cache.exists():
         cache.unlink()
     backend = load_backend(spec)
+    if neural_only:
+        if not hasattr(backend, "set_neural_only"):
+            raise BBTError(f"--neural-only applies to BBT checkpoints, not {backend.name}")
+        backend.set_neural_only()
     served = getattr(backend, "tasks", None)  # a backend that answers some tasks only (bundle:DIR)
     if served is not None:
         from bbt.tasks import get_task, select_tasks
@@ -47,5 +52,7 @@ def evaluate_model(spec: str, tasks: Any, data_dir: Path, out_json: Path, *, spl
     result = evaluate(backend, tasks, data_dir, split=split, batch_size=batch_size, limit=limit,
                       cache_path=cache, progress=progress, console=console)
     result["data_dir"] = str(data_dir)
+    if neural_only:
+        result["neural_only"] = True
     write_json(out_json, result)
     return result

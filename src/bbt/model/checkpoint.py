@@ -65,6 +65,9 @@ def save_pretrained(model: "nn.Module", directory: str | Path, tokenizer=None, e
         save_file(_export_state(model, state_dict), str(tmp / WEIGHTS_NAME), metadata={"format": "pt"})
         if tokenizer is not None:
             tokenizer.save_pretrained(str(tmp))
+        features = getattr(model, "lexical_features", None)  # the lexical channel's fitted vocabulary + IDF
+        if features is not None:
+            features.save(tmp)
         if extra:
             (tmp / "bbt_state.json").write_text(json.dumps(extra, indent=2, ensure_ascii=False), encoding="utf-8")
         if also is not None:
@@ -175,6 +178,12 @@ def load_checkpoint(path: str | Path, build: Callable[[BBTConfig], "nn.Module"],
                        f"{' ...' if len(unknown) > 5 else ''} (a different architecture?)")
     model.load_state_dict({own[k]: v for k, v in state.items() if k in own}, strict=False)
     model.eval()
+    if config.bbt.lexical:
+        from bbt.model.lexical import LEXICAL_FILE, LexicalFeatures
+
+        if not (directory / LEXICAL_FILE).is_file():
+            raise BBTError(f"{directory}: config.json has a lexical channel but {LEXICAL_FILE} is missing")
+        model.lexical_features = LexicalFeatures.load(directory)
     tokenizer = _load_tokenizer(directory) if with_tokenizer else None
     if tokenizer is not None and config.bbt.newline_tokens:  # trained with [newline]/[tab]: keep reading them so
         from bbt.text.tokenizer import install_newline_mapping

@@ -49,6 +49,9 @@ class BBTSettings:
     multilabel_heads: tuple[str, ...] = ()  # heads trained with a sigmoid per label (multi-label tasks)
     # task-shaped heads (bbt.model.heads): task name -> {"kind": span | tagger | relation, ...its settings}
     task_heads: dict[str, dict] = field(default_factory=dict)
+    # the lexical channel (bbt.model.lexical): task -> logits it adds to; its feature count (lexical.json beside)
+    lexical: dict[str, int] = field(default_factory=dict)
+    lexical_features: int = 0
     # why: BBT-2 checkpoints map \n / \t to [newline] / [tab] pieces; written from the tokenizer at save time, and
     # a load re-installs the mapping on the checkpoint's tokenizer when this is set
     newline_tokens: bool = False

@@ -13,11 +13,20 @@ from bbt.model.modeling import load_model
 class BBTGenerator:
     """generate(prompts, max_new_tokens) -> texts; classify(task, prompts) -> label names (fast path)."""
 
-    def __init__(self, model, tokenizer, max_input_len: int = 512, device: str | None = None):
+    def __init__(self, model, tokenizer, max_input_len: int = 512, device: str | None = None,
+                 neural_only: bool = False):
         if tokenizer is None:
             raise BBTError("this checkpoint has no tokenizer files (spiece.model / tokenizer.json)")
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.model, self.tok, self.max_input_len = model.to(self.device).eval(), tokenizer, max_input_len
+        self.neural_only = neural_only  # why: scores a checkpoint with its lexical channel switched off
+
+    def lexical(self, task: str, texts: list[str]):
+        """(ids, weights) of the lexical channel for `task`'s head, or None (no channel, or neural_only)."""
+        feats, parts = getattr(self.model, "lexical_features", None), self.model.bbt.lexical
+        if self.neural_only or feats is None or parts is None or task not in parts.maps:
+            return None
+        return feats.batch(texts, self.device)
 
     def _encode(self, prompts: list[str]) -> dict[str, torch.Tensor]:
         enc = self.tok(list(prompts), max_length=self.max_input_len, truncation=True, padding=True,
@@ -39,7 +48,7 @@ class BBTGenerator:
         labels = self.model.config.bbt.cls_heads[task]
         enc = self._encode(prompts)
         hidden, mask, _ = self.model.encode(**enc)
-        logits = self.model.classify(task, hidden, mask)  # [B, n_labels]
+        logits = self.model.classify(task, hidden, mask, lexical=self.lexical(task, prompts))  # [B, n_labels]
         if task in self.model.config.bbt.multilabel_heads:
             probs = torch.sigmoid(logits)
             out = []
@@ -57,9 +66,11 @@ class BBTGenerator:
         if not prompts:
             return list(labels), torch.zeros(0, len(labels))
         hidden, mask, _ = self.model.encode(**self._encode(prompts))
-        return list(labels), torch.softmax(self.model.classify(task, hidden, mask).float(), dim=-1).cpu()
+        logits = self.model.classify(task, hidden, mask, lexical=self.lexical(task, prompts))
+        return list(labels), torch.softmax(logits.float(), dim=-1).cpu()
 
 
-def load_generator(path: str | Path, device: str | None = None, max_input_len: int = 512) -> BBTGenerator:
+def load_generator(path: str | Path, device: str | None = None, max_input_len: int = 512,
+                   neural_only: bool = False) -> BBTGenerator:
     model, tokenizer, _ = load_model(path)
-    return BBTGenerator(model, tokenizer, max_input_len=max_input_len, device=device)
+    return BBTGenerator(model, tokenizer, max_input_len=max_input_len, device=device, neural_only=neural_only)

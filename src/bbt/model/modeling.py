@@ -27,6 +27,7 @@ from bbt.errors import BBTError
 from bbt.model.checkpoint import load_checkpoint, save_pretrained
 from bbt.model.config import BBTConfig
 from bbt.model.heads import build_head
+from bbt.model.lexical import LexicalHeads
 from bbt.ts.st2vec import DWTST2Vec, ST2VecConfig
 
 TEXT, SERIES = 0, 1
@@ -58,6 +59,7 @@ class BBTParts(nn.Module):
         nn.init.zeros_(self.modality.weight)  # why: keeps a loaded text-only T5 exactly as it was
         self.cls_heads = nn.ModuleDict({task: nn.Linear(d, len(labels)) for task, labels in s.cls_heads.items()})
         self.task_heads = nn.ModuleDict({task: build_head(spec, d) for task, spec in s.task_heads.items()})
+        self.lexical = LexicalHeads(s.lexical_features, s.lexical) if s.lexical else None
         self.drop = nn.Dropout(config.t5.dropout_rate)
         n_out = s.forecast_horizon * len(s.forecast_targets)
         self.ts_head = nn.Sequential(nn.Linear(3 * d, d), nn.GELU(), nn.Linear(d, n_out))
@@ -78,6 +80,7 @@ class BBTModel(nn.Module):
         # std d_model^-0.5 starts from near-uniform predictions (a from-scratch model trains faster).
         nn.init.normal_(self.t5.lm_head.weight, std=config.d_model ** -0.5)
         self.bbt = BBTParts(config)
+        self.lexical_features = None  # bbt.model.lexical.LexicalFeatures when config.bbt.lexical is set
 
     # ---- inputs -> encoder -------------------------------------------------------------------------------
     def series_stats(self, series: torch.Tensor, eps: float = 1e-5) -> tuple[torch.Tensor, torch.Tensor]:
@@ -138,10 +141,18 @@ class BBTModel(nn.Module):
         w = m.unsqueeze(-1).to(h.dtype)  # [B, L, 1]
         return (h * w).sum(1) / w.sum(1).clamp(min=1.0)  # [B, D]
 
-    def classify(self, task: str, hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def _lexical_term(self, task: str, lexical) -> torch.Tensor | None:
+        """The lexical channel's logits for `task` from lexical = (ids [B, K], weights [B, K]); None when off."""
+        if lexical is None or self.bbt.lexical is None or task not in self.bbt.lexical.maps:
+            return None
+        return self.bbt.lexical(task, *lexical)
+
+    def classify(self, task: str, hidden: torch.Tensor, mask: torch.Tensor, lexical=None) -> torch.Tensor:
         if task not in self.bbt.cls_heads:
             raise BBTError(f"no classification head for task {task!r}; heads: {sorted(self.bbt.cls_heads)}")
-        return self.bbt.cls_heads[task](self.bbt.drop(self._masked_mean(hidden, mask)))  # [B, n_labels]
+        logits = self.bbt.cls_heads[task](self.bbt.drop(self._masked_mean(hidden, mask)))  # [B, n_labels]
+        term = self._lexical_term(task, lexical)
+        return logits if term is None else logits + term
 
     def forecast(self, series: torch.Tensor, hidden: torch.Tensor, mask: torch.Tensor, n_text: int) -> torch.Tensor:
         s = self.config.bbt
@@ -155,22 +166,28 @@ class BBTModel(nn.Module):
         return delta * scale[..., idx] + ref[..., idx]  # [B, H, C_out] on the input's scale
 
     # ---- forward -----------------------------------------------------------------------------------------
-    def run_head(self, task: str, hidden: torch.Tensor, mask: torch.Tensor, **inputs) -> dict:
+    def run_head(self, task: str, hidden: torch.Tensor, mask: torch.Tensor, lexical=None, **inputs) -> dict:
         if task not in self.bbt.task_heads:
             raise BBTError(f"no task head for {task!r}; heads: {sorted(self.bbt.task_heads)}")
-        return self.bbt.task_heads[task](hidden, mask, **inputs)
+        head = self.bbt.task_heads[task]
+        out = head(hidden, mask, **inputs)
+        term = self._lexical_term(task, lexical) if head.fused else None
+        if term is not None:
+            out[head.fused] = out[head.fused] + term
+        return out
 
     def forward(self, input_ids=None, attention_mask=None, series=None, series_mask=None, series_marks=None,
                 labels=None, task: str | None = None, cls_labels=None, series_target=None,
-                head_inputs: dict | None = None, head_targets: dict | None = None) -> BBTOutput:
+                head_inputs: dict | None = None, head_targets: dict | None = None, lexical=None) -> BBTOutput:
         """labels [B, T] (-100 = ignore): LM loss; task + cls_labels ([B] or [B, n] multi-hot): classification
         loss; task + head_inputs / head_targets (tensors the task's head takes, bbt.model.heads): the head's
-        loss; series_target [B, H, C_out]: MSE of the forecast relative to the window scale."""
+        loss; lexical = (ids, weights) of the lexical channel (bbt.model.lexical) for the fused heads;
+        series_target [B, H, C_out]: MSE of the forecast relative to the window scale."""
         hidden, mask, n_text = self.encode(input_ids, attention_mask, series, series_mask, series_marks)
         out = BBTOutput(encoder_hidden=hidden, encoder_mask=mask, losses={})
         if task is not None and task in self.bbt.task_heads:
             m = mask[:, : hidden.shape[1]]
-            out.head = self.run_head(task, hidden, m, **(head_inputs or {}))
+            out.head = self.run_head(task, hidden, m, lexical=lexical, **(head_inputs or {}))
             if head_targets is not None:
                 out.losses["head"] = self.bbt.task_heads[task].loss(out.head, m, **head_targets)
         if labels is not None:
@@ -178,7 +195,7 @@ class BBTModel(nn.Module):
                          labels=labels)
             out.lm_logits, out.losses["lm"] = lm.logits, lm.loss
         if task is not None and task in self.bbt.cls_heads:
-            out.cls_logits = self.classify(task, hidden, mask)
+            out.cls_logits = self.classify(task, hidden, mask, lexical=lexical)
             if cls_labels is not None:
                 if task in self.config.bbt.multilabel_heads:
                     out.losses["cls"] = nn.functional.binary_cross_entropy_with_logits(

@@ -25,6 +25,8 @@ class TaskData:
     cls: list[int] | list[list[float]] | None  # label index (single-label head) or multi-hot (multi-label head)
     head: list[dict] | None = None  # per row: the task head's token-level inputs and targets (bbt.train.task_heads)
     head_inputs: tuple[str, ...] = ()  # which keys of `head` the head reads at inference too
+    lexical: tuple[list[list[int]], list[list[float]]] | None = None  # per row: lexical feature ids, values
+    lexical_pad: int = 0  # the lexical channel's padding index (its feature count)
 
     def __len__(self) -> int:
         return len(self.input_ids)
@@ -35,8 +37,10 @@ class TaskData:
 
 
 def tokenize_task(tok, task, examples, max_input_len: int, head_labels: list[str] | None = None,
-                  multilabel: bool = False, task_head: bool = False) -> TaskData:
+                  multilabel: bool = False, task_head: bool = False, lexical=None) -> TaskData:
+    """`lexical`: the fitted LexicalFeatures when this task's head is fused with the lexical channel."""
     head, head_inputs = None, ()
+    texts = [e.input for e in examples]
     if task_head:  # the head's adapter says what the encoder reads and what each token should predict
         from bbt.train.task_heads import adapter_for, encode
 
@@ -47,7 +51,8 @@ def tokenize_task(tok, task, examples, max_input_len: int, head_labels: list[str
         head = [adapter.token_targets(task, e, t, o) for e, t, o in zip(examples, texts, enc.offsets)]
         head_inputs = adapter.input_keys
     else:
-        inputs = tok([e.input for e in examples], max_length=max_input_len, truncation=True)["input_ids"]
+        inputs = tok(texts, max_length=max_input_len, truncation=True)["input_ids"]
+    lex = lexical.transform(texts) if lexical is not None else None
     targets = tok([e.target for e in examples], max_length=task.max_new_tokens, truncation=True)["input_ids"]
     cls = None
     if head_labels is not None:
@@ -64,7 +69,8 @@ def tokenize_task(tok, task, examples, max_input_len: int, head_labels: list[str
             if missing:
                 raise BBTError(f"task {task.name}: gold labels {missing[:5]} are not among the head's labels")
             cls = [index[e.reference] for e in examples]
-    return TaskData(task.name, inputs, targets, cls, head, head_inputs)
+    return TaskData(task.name, inputs, targets, cls, head, head_inputs, lex,
+                    lexical.n_features if lexical is not None else 0)
 
 
 def pad(seqs: list[list[int]], value: int) -> torch.Tensor:
@@ -91,6 +97,11 @@ def collate(data: TaskData, idx: np.ndarray, pad_id: int) -> dict:
                 tensors[key] = torch.tensor(values, dtype=torch.long)
         batch["head_inputs"] = {k: v for k, v in tensors.items() if k in data.head_inputs}
         batch["head_targets"] = {k: v for k, v in tensors.items() if k not in data.head_inputs}
+    if data.lexical is not None:
+        from bbt.model.lexical import pad_features
+
+        batch["lexical"] = pad_features([data.lexical[0][i] for i in idx], [data.lexical[1][i] for i in idx],
+                                        data.lexical_pad)
     return batch
 
 

@@ -36,6 +36,9 @@ class FinetuneConfig(OptimConfig):
     # why: span pointers / CRF tagger / entity-marked relation head for the tasks shaped like them
     # (bbt.train.task_heads.HEAD_TASKS); the decoder still trains on every task and writes what no head can
     task_heads: bool = True
+    # why: character n-gram TF-IDF fused late into these tasks' heads (bbt.model.lexical); "" = neural only
+    lexical: str = ""
+    lexical_features: int = 50_000  # n-gram features kept (most frequent in the train texts)
     eval_every: int = 500  # 0 = no evaluation during training (e.g. DeepSpeed ZeRO-3); best/ = the latest weights
     save_every: int = 500  # checkpoint interval when eval_every is 0
     eval_limit: int = 200  # eval rows per task during training (the full eval is `bbt eval fincuge`)
@@ -69,14 +72,14 @@ def _has_label_head(task) -> bool:
 
 
 def build_model(cfg: OptimConfig, head_labels: dict[str, list[str]], multilabel: tuple[str, ...],
-                task_heads: dict[str, dict] | None = None):
+                task_heads: dict[str, dict] | None = None, lexical: dict | None = None):
     from bbt.model.config import preset_config
     from bbt.model.modeling import BBTModel, load_model
     from bbt.text.tokenizer import load_tokenizer
 
     if cfg.init:
         model, tok, report = load_model(cfg.init, cls_heads=head_labels, multilabel_heads=multilabel,
-                                        task_heads=task_heads or {})
+                                        task_heads=task_heads or {}, **(lexical or {}))
         if cfg.tokenizer:
             tok = load_tokenizer(cfg.tokenizer)
         if tok is None:
@@ -86,8 +89,50 @@ def build_model(cfg: OptimConfig, head_labels: dict[str, list[str]], multilabel:
         raise BBTError("training from scratch needs --tokenizer DIR (train one with `bbt tokenizer train`)")
     tok = load_tokenizer(cfg.tokenizer)
     config = preset_config(cfg.preset, vocab_size=len(tok), cls_heads=head_labels, multilabel_heads=multilabel,
-                           task_heads=task_heads or {})
+                           task_heads=task_heads or {}, **(lexical or {}))
     return BBTModel(config), tok
+
+
+def move(value, device):
+    """Tensors, dicts of tensors (head inputs / targets) and tuples of tensors (lexical ids, weights) to device."""
+    if isinstance(value, dict):
+        return {k: move(v, device) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return tuple(move(v, device) for v in value)
+    return value.to(device)
+
+
+def _lexical_channel(cfg: FinetuneConfig, tasks, train: dict, head_labels: dict, heads: dict):
+    """(LexicalFeatures fitted on the fused tasks' TRAIN texts, the settings that size its maps) or (None, None)."""
+    from bbt.model.heads.span import MODES
+    from bbt.model.lexical import LexicalFeatures
+    from bbt.tasks import select_tasks
+    from bbt.train.task_heads import adapter_for
+
+    if not cfg.lexical.strip():
+        return None, None
+    wanted = [t.name for t in select_tasks(cfg.lexical)]
+    sizes = {}
+    for t in tasks:
+        if t.name not in wanted:
+            continue
+        kind = heads.get(t.name, {}).get("kind")
+        if t.name in head_labels:
+            sizes[t.name] = len(head_labels[t.name])
+        elif kind == "relation":
+            sizes[t.name] = len(t.labels or ())
+        elif kind == "span":
+            sizes[t.name] = len(MODES)
+        else:
+            raise BBTError(f"--lexical {t.name}: the task has no head the lexical channel can add to "
+                           "(classification, relation or span heads)")
+    missing = sorted(set(wanted) - set(sizes))
+    if missing:
+        raise BBTError(f"--lexical names tasks that are not being fine-tuned: {', '.join(missing)}")
+    texts = [adapter_for(t).text(t, e) if t.name in heads else e.input
+             for t in tasks if t.name in sizes for e in train[t.name]]
+    features = LexicalFeatures.fit(texts, max_features=cfg.lexical_features)
+    return features, {"lexical": sizes, "lexical_features": features.n_features}
 
 
 def finetune(cfg: FinetuneConfig, data_dir: Path, out: Path, resume: bool = False, console=None) -> dict:
@@ -109,12 +154,15 @@ def finetune(cfg: FinetuneConfig, data_dir: Path, out: Path, resume: bool = Fals
     head_labels = {t.name: list(t.labels) for t in tasks
                    if cfg.cls_heads and _has_label_head(t) and t.name not in heads}
     multilabel = tuple(t.name for t in tasks if t.name in head_labels and _is_multilabel(t))
-    model, tok = build_model(cfg, head_labels, multilabel, heads)
+    train = {t.name: t.load(data_dir, "train", limit=cfg.train_limit) for t in tasks}
+    features, lexical = _lexical_channel(cfg, tasks, train, head_labels, heads)
+    model, tok = build_model(cfg, head_labels, multilabel, heads, lexical)
+    model.lexical_features = features
     data = []
     for t in tasks:
-        examples = t.load(data_dir, "train", limit=cfg.train_limit)
-        data.append(tokenize_task(tok, t, examples, cfg.max_input_len, head_labels.get(t.name),
-                                  t.name in multilabel, task_head=t.name in heads))
+        data.append(tokenize_task(tok, t, train[t.name], cfg.max_input_len, head_labels.get(t.name),
+                                  t.name in multilabel, task_head=t.name in heads,
+                                  lexical=features if t.name in (lexical or {}).get("lexical", {}) else None))
     mixture = TaskMixture(data, cfg.batch_size, cfg.mix_cap, cfg.seed + acc.process_index)
     shell.prepare(model, tok, mixture, state={"best": -math.inf, "best_step": 0, "bad_evals": 0})
     model, state = shell.model, shell.state
@@ -124,8 +172,7 @@ def finetune(cfg: FinetuneConfig, data_dir: Path, out: Path, resume: bool = Fals
         t_data, idx = mixture.sample()
         batch = collate(t_data, idx, tok.pad_token_id)
         task = batch.pop("task")
-        batch = {k: ({n: t.to(acc.device) for n, t in v.items()} if isinstance(v, dict) else v.to(acc.device))
-                 for k, v in batch.items()}
+        batch = {k: move(v, acc.device) for k, v in batch.items()}
         running.append(float(shell.micro_step(lambda: model(**batch, task=task).loss)))
 
     def run_eval() -> float:

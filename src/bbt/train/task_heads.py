@@ -264,7 +264,8 @@ def head_answers(generator, task: Task, examples: list[Example], generate_fallba
     ids = pad_rows(enc.input_ids, tok.pad_token_id).to(generator.device)
     mask = pad_rows([[1] * len(r) for r in enc.input_ids]).to(generator.device)
     hidden, m, _ = model.encode(input_ids=ids, attention_mask=mask)
-    out = model.run_head(task.name, hidden, m, **{k: pad_rows(v).to(generator.device) for k, v in extra.items()})
+    out = model.run_head(task.name, hidden, m, lexical=generator.lexical(task.name, texts),
+                         **{k: pad_rows(v).to(generator.device) for k, v in extra.items()})
     if isinstance(adapter, TaggerAdapter):
         out = {"tags": head.decode(out, m)}
     answers = [adapter.answer(task, e, text, offs, out, r, head)

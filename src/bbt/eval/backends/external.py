@@ -27,6 +27,7 @@ class CheckpointBackend:
     def __init__(self, path: str):
         self.path = _existing_dir(path, "BBT checkpoint")
         self.name = f"bbt:{self.path}"
+        self.neural_only = False
         try:
             from bbt.model.inference import load_generator
         except ImportError as e:
@@ -40,6 +41,13 @@ class CheckpointBackend:
     @classmethod
     def from_spec(cls, rest: str) -> "CheckpointBackend":
         return cls(rest)
+
+    def set_neural_only(self) -> None:
+        """Switch the lexical channel off (the neural model alone); the name says so, so caches and tables differ."""
+        self.neural_only = True
+        self.name = f"bbt:{self.path}#neural-only"
+        if hasattr(self.generator, "neural_only"):
+            self.generator.neural_only = True
 
     def generate(self, task: Task, examples: list[Example]) -> list[str]:
         if not self._takes_task:

@@ -4,6 +4,7 @@ A head is an nn.Module built as `cls(d_model, **spec)` (spec: the JSON dict save
 "bbt" -> "task_heads" -> TASK, minus "kind") with
     forward(hidden: [B, L, D], mask: [B, L], **inputs) -> dict of logits
     loss(out: dict, mask: [B, L], **targets) -> scalar
+    fused: the key of the output [B, n] the lexical channel adds to (None: not fusable)
 Heads see encoder states only; which characters a token covers, how targets are made from a task's gold answer
 and how logits become an answer live with the task adapters (bbt.train.task_heads) and BBTGenerator.
 """

@@ -17,6 +17,7 @@ from bbt.model.heads.base import masked_mean, register_head
 
 @register_head("relation")
 class RelationHead(nn.Module):
+    fused = "logits"  # the output the lexical channel adds to (bbt.model.lexical)
     def __init__(self, d_model: int, labels: list[str]):
         super().__init__()
         self.labels = list(labels)

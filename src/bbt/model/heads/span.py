@@ -21,6 +21,7 @@ MODES = ("none", "span", "generate")
 
 @register_head("span")
 class SpanHead(nn.Module):
+    fused = "mode"  # the output the lexical channel adds to (bbt.model.lexical)
     def __init__(self, d_model: int, max_spans: int = 1, max_span_tokens: int = 32, none: str = "无",
                  joiner: str = ","):
         super().__init__()

@@ -21,6 +21,7 @@ def bio_labels(types) -> list[str]:
 
 @register_head("tagger")
 class TaggerHead(nn.Module):
+    fused = None  # per-token tags: no lexical channel
     def __init__(self, d_model: int, types: list[str], none: str = "无"):
         super().__init__()
         self.types, self.none = list(types), none
