@@ -21,6 +21,24 @@ def test_manifest_names_a_model_and_a_measured_score_for_every_capability(bundle
     assert m["capabilities"]["kg"]["counts"]["nodes"]["company"] > 3000
     assert m["capabilities"]["forecast"]["eval"]["chosen"] in ("bbt", "naive")
     assert all(m["steps"][name]["done"] for name, _ in STEPS)
+    assert "bbt-train" in m["bbt_note"] and "bbt_train" not in m["steps"]  # the default build says BBT is not in it
+    assert "--bbt-train" in (bundle_dir / MANIFEST).read_text(encoding="utf-8")
+
+
+def test_bbt_train_fine_tunes_a_model_that_competes(bundle_dir, data_dir, tmp_path):
+    import shutil
+
+    root = tmp_path / "b"
+    shutil.copytree(bundle_dir, root)  # why: the session's bundle serves other tests unchanged
+    m = build_bundle(data_dir, root, progress=False, quick=True, bbt_train_seconds=120)
+    assert m["steps"]["bbt_train"]["done"] and "bbt_note" not in m
+    assert (root / "bbt" / "best" / "config.json").is_file() and (root / "tokenizer" / "tokenizer.json").is_file()
+    assert m["bbt_trained"]["steps"] == 6
+    for cap in ("forum_sentiment", "relations", "negative_news"):
+        assert "bbt:best" in m["capabilities"][cap]["candidates"], cap
+    done = {k: v["seconds"] for k, v in m["steps"].items()}
+    again = build_bundle(data_dir, root, progress=False, quick=True, bbt_train_seconds=120)
+    assert {k: v["seconds"] for k, v in again["steps"].items()} == done  # cached: nothing retrained
 
 
 def test_a_finished_bundle_is_cached(bundle_dir, data_dir):

@@ -80,7 +80,8 @@ def _step_select(data_dir: Path, root: Path, m: dict, progress: bool) -> None:
     candidates: list[tuple[str, dict, object]] = []
     classical = ClassicalEngine({t: root / _classical_file(t) for t in tasks}, name="classical")
     candidates.append(("classical", {"engine": "classical"}, classical))
-    for path in m.get("bbt_candidates", []):
+    trained = [str(root / m["bbt_trained"]["path"])] if m.get("bbt_trained") else []
+    for path in [*m.get("bbt_candidates", []), *trained]:
         engine = CheckpointEngine(path)
         candidates.append((_candidate_name(path, [c[0] for c in candidates]), {"engine": "bbt", "path": str(path)},
                            engine))
@@ -104,6 +105,36 @@ def _step_select(data_dir: Path, root: Path, m: dict, progress: bool) -> None:
         spec.update({"task": task, "split": "eval", "metric": r["metric"], "score": round(r["score"], 3),
                      "n": r["n"], "candidates": {n: round(s[task]["score"], 3) for n, s in scores.items()}})
         m["capabilities"][cap] = spec
+
+
+# the recipe of `--bbt-train` (the one measured in docs/benchmarks.md), and its quick-mode shrink for tests
+BBT_RECIPE = {"preset": "mini", "steps": 7500, "batch_size": 32, "optimizer": "adafactor", "lr": 1e-2,
+              "eval_every": 750, "eval_limit": 100, "patience": 20, "max_input_len": 256}
+BBT_QUICK = {"preset": "tiny", "steps": 6, "batch_size": 4, "eval_every": 6, "eval_limit": 3, "max_input_len": 64,
+             "train_limit": 60, "warmup_steps": 2, "lr": 3e-3}
+NO_BBT_NOTE = ("BBT was not trained in this build: the first-start build stays under 15 minutes, and fine-tuning "
+               "the mini model takes about 55 minutes on 2 cores. `bbt bundle build --bbt-train` trains it as a "
+               "bundle step (resumable) and lets it compete per capability; `--bbt DIR` adds a checkpoint you have.")
+
+
+def _step_bbt_train(data_dir: Path, root: Path, m: dict, progress: bool) -> None:
+    """A tokenizer (if the bundle has none) and a BBT fine-tune within the time budget; resumes a killed run."""
+    from bbt.text.corpus_text import shared_corpus_sources
+    from bbt.text.tokenizer import TokenizerTrainConfig, train_tokenizer
+    from bbt.train.finetune import FinetuneConfig, finetune
+
+    tok = root / "tokenizer"
+    if not (tok / "tokenizer.json").is_file():
+        quick = {"vocab_size": 2000, "character_coverage": 0.98, "input_sentence_size": 20_000} if _quick(m) else {}
+        cfg = TokenizerTrainConfig(**quick)
+        train_tokenizer(shared_corpus_sources(data_dir), tok, cfg, overwrite=True, show_progress=progress)
+    recipe = {**BBT_RECIPE, **(BBT_QUICK if _quick(m) else {})}
+    cfg = FinetuneConfig(tokenizer=str(tok), time_budget_s=float(m["bbt_train"]["seconds"]),
+                         lexical=m["bbt_train"].get("lexical", ""), **recipe)
+    run = root / "bbt"
+    res = finetune(cfg, data_dir, run, resume=(run / "last").is_dir())
+    m["bbt_trained"] = {"path": "bbt/best", "steps": res["steps"], "seconds": round(res["seconds"], 1),
+                        "eval_average_during_training": res["best_eval_average"]}
 
 
 def _candidate_name(path: str, taken: list[str]) -> str:
@@ -189,8 +220,10 @@ STEPS: tuple[tuple[str, Callable], ...] = (
 
 
 def build_bundle(data_dir: str | Path, out: str | Path, bbt_candidates: list[str | Path] = (), force: bool = False,
-                 progress: bool = True, console: Console | None = None, quick: bool = False) -> dict:
-    """Build (or finish) the bundle in `out`; returns the manifest."""
+                 progress: bool = True, console: Console | None = None, quick: bool = False,
+                 bbt_train_seconds: float = 0, bbt_lexical: str = "") -> dict:
+    """Build (or finish) the bundle in `out`; returns the manifest. `bbt_train_seconds` > 0 also fine-tunes a BBT
+    model as a step (that many seconds at most) and lets it compete per capability."""
     data_dir, root = Path(data_dir).resolve(), Path(out)
     console = console or Console(stderr=True)
     root.mkdir(parents=True, exist_ok=True)
@@ -208,16 +241,28 @@ def build_bundle(data_dir: str | Path, out: str | Path, bbt_candidates: list[str
         m = {}
     if m.get("bbt_candidates", []) != cands:
         m.get("steps", {}).pop("select", None)  # why: other candidates may change every choice
+    train = {"seconds": float(bbt_train_seconds), "lexical": bbt_lexical} if bbt_train_seconds > 0 else None
+    if train and m.get("bbt_train") != train:
+        for step in ("bbt_train", "select"):
+            m.get("steps", {}).pop(step, None)
+    if train:
+        m["bbt_train"] = train
+        m.pop("bbt_note", None)
+    elif not m.get("bbt_trained"):
+        m["bbt_note"] = NO_BBT_NOTE
     m.update({"kind": "bbt-bundle", "format": FORMAT, "data_dir": str(data_dir), "bbt_candidates": cands,
               "python": platform.python_version(), "quick": quick})
     m.setdefault("capabilities", {})
     m.setdefault("steps", {})
     t_all = time.perf_counter()
-    for i, (name, fn) in enumerate(STEPS, 1):
+    steps = list(STEPS)
+    if m.get("bbt_train"):  # before the selection, which it competes in
+        steps.insert([n for n, _ in steps].index("select"), ("bbt_train", _step_bbt_train))
+    for i, (name, fn) in enumerate(steps, 1):
         if m["steps"].get(name, {}).get("done"):
-            console.print(f"[{i}/{len(STEPS)}] {name}: cached ({m['steps'][name]['seconds']} s when built)")
+            console.print(f"[{i}/{len(steps)}] {name}: cached ({m['steps'][name]['seconds']} s when built)")
             continue
-        console.print(f"[bold][{i}/{len(STEPS)}] {name}[/]")
+        console.print(f"[bold][{i}/{len(steps)}] {name}[/]")
         t0 = time.perf_counter()
         fn(data_dir, root, m, progress)
         m["steps"][name] = {"done": True, "seconds": round(time.perf_counter() - t0, 1),

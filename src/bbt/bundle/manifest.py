@@ -90,4 +90,10 @@ def manifest_markdown(m: dict) -> str:
              f"build steps: {steps} (total {m.get('build_seconds_total')} s).", "",
              "| capability | model | score | what the score is |", "|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in manifest_rows(m)]
+    if m.get("bbt_note"):
+        lines += ["", m["bbt_note"]]
+    if m.get("bbt_trained"):
+        t = m["bbt_trained"]
+        lines += ["", f"BBT trained in this build (`--bbt-train`): {t['steps']} steps in {t['seconds']} s; it "
+                  "competed per capability as `bbt:best`."]
     return "\n".join(lines) + "\n"

@@ -20,7 +20,10 @@ def print_manifest(m: dict) -> None:
     table = Table("capability", "model", "score", "what the score is")
     for row in manifest_rows(m):
         table.add_row(*row)
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    if m.get("bbt_note"):
+        console.print(m["bbt_note"])
 
 
 @bundle_app.command("build")
@@ -30,6 +33,10 @@ def build(
     data_dir: DataDir = None,
     bbt: list[Path] = typer.Option([], "--bbt", help="A BBT checkpoint to compete per capability (repeatable)."),
     force: bool = typer.Option(False, help="Rebuild every step, ignoring what is cached."),
+    bbt_train: bool = typer.Option(False, "--bbt-train", help="Also fine-tune the BBT mini model as a bundle step "
+                                   "(resumable) and let it compete per capability."),
+    bbt_train_minutes: float = typer.Option(55.0, help="Time budget of --bbt-train's fine-tuning."),
+    bbt_lexical: str = typer.Option("", help="--bbt-train: tasks whose heads fuse the lexical channel."),
     progress: ShowProgress = True,
     report: Path = typer.Option(Path("results/bundle.json"), help="Copy of the manifest (+ a .md table beside it)."),
 ) -> None:
@@ -39,7 +46,8 @@ def build(
     from bbt.settings import resolve_data_dir
 
     m = build_bundle(resolve_data_dir(data_dir), out or default_bundle_dir(), bbt_candidates=bbt, force=force,
-                     progress=progress)
+                     progress=progress, bbt_train_seconds=60 * bbt_train_minutes if bbt_train else 0,
+                     bbt_lexical=bbt_lexical)
     print_manifest(m)
 
     from bbt.bundle.manifest import manifest_markdown
