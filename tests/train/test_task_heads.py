@@ -38,10 +38,13 @@ def test_decode_spans_several_starts_fallback_and_single():
     end = logits([0, 0, 1, 0, 0, 0, 1])
     assert decode_spans(start, end, max_spans=4, max_len=10) == [(1, 2), (4, 6)]
     assert decode_spans(start, end, max_spans=4, max_len=2) == [(1, 2), (4, 4)]  # no end within 2 tokens
-    start[4] = 2.0  # weaker, still above 0.5: max_spans=1 keeps the stronger span
+    start[4] = 7.8  # nearly as likely: kept with max_spans=4, dropped with max_spans=1 (the stronger one wins)
     assert decode_spans(start, end, max_spans=1, max_len=10) == [(1, 2)]
+    assert decode_spans(start, end, max_spans=4, max_len=10) == [(1, 2), (4, 6)]
+    start[4] = 2.0  # far less likely than the best start: not a second answer
+    assert decode_spans(start, end, max_spans=4, max_len=10) == [(1, 2)]
     quiet = torch.full((5,), -3.0)
-    quiet[3] = -1.0  # no start passes the threshold: the single most likely start, closed by the best end
+    quiet[3] = -1.0  # the clearly best start alone, closed by its best end
     assert decode_spans(quiet, logits([0, 0, 0, 0, 1]), max_spans=3, max_len=5) == [(3, 4)]
 
 

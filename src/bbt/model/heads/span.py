@@ -1,12 +1,18 @@
 """Extractive span head: start / end pointers over the encoder states plus an answer-mode classifier.
 
-    hidden [B, L, D] --Linear--> start, end logits [B, L]   (sigmoid per token: several spans may start)
+    hidden [B, L, D] --Linear--> start, end logits [B, L]   (softmax over the allowed positions)
     mean(hidden) [B, D] --Linear--> mode logits [B, n_modes]  (none | span | generate)
 
 The mode is the no-answer option and more: "none" answers the task's none word, "span" reads the pointers,
 "generate" hands the row to the decoder (answers that are not in the text: finqa's event types, fincqa's
 "X导致Y" chains). Pointer losses count only rows whose mode is "span" and only the positions `allowed` marks
-(the text after the source prompt), so a pointer never learns to fire on the prompt or padding.
+(the text after the source prompt), so a pointer never learns to fire on the prompt or padding. With several gold
+spans the loss is -log of the probability summed over the gold starts (ends), so they share the mass; decoding
+keeps every start within half of the best one's probability.
+
+Why a softmax and not a sigmoid per token: with one positive among ~200 positions, a per-token BCE is dominated by
+the negatives and the pointers stayed near zero for the first 1,500 steps of a mini fine-tune (finese 46 char-F1
+at step 1,500 against 87 for the baseline); the softmax spends the whole gradient on ranking the positions.
 """
 
 from __future__ import annotations
@@ -43,23 +49,24 @@ class SpanHead(nn.Module):
         loss = nn.functional.cross_entropy(out["mode"], span_mode)
         rows = span_mode == MODES.index("span")  # [B]
         if rows.any():
-            keep = out["keep"][rows].to(out["start"].dtype)  # [b, L]
-            bce = nn.functional.binary_cross_entropy_with_logits
             for key, target in (("start", span_start), ("end", span_end)):
-                per = bce(out[key][rows], target[rows].to(keep.dtype), reduction="none") * keep
-                loss = loss + per.sum() / keep.sum().clamp(min=1.0)
+                logp = torch.log_softmax(out[key][rows].float(), dim=-1)  # [b, L]
+                gold = (target[rows] > 0) & out["keep"][rows]
+                ok = gold.any(-1)  # rows whose gold survived truncation
+                if ok.any():
+                    loss = loss - logp.masked_fill(~gold, float("-inf")).logsumexp(-1)[ok].mean()
         return loss
 
 
 def decode_spans(start: torch.Tensor, end: torch.Tensor, max_spans: int, max_len: int,
-                 threshold: float = 0.5) -> list[tuple[int, int]]:
+                 relative: float = 0.5) -> list[tuple[int, int]]:
     """Token spans (i, j inclusive) from one row's start / end logits [L].
 
-    Several spans: every start whose probability passes `threshold`, each closed by its most likely end before
-    the next start (at most `max_len` tokens). When no start passes (the mode said "span"), the single most
-    likely start. `max_spans` = 1 keeps the best-scoring span only."""
-    ps, pe = torch.sigmoid(start.float()), torch.sigmoid(end.float())  # [L]
-    starts = torch.nonzero(ps >= threshold).flatten().tolist() or [int(ps.argmax())]
+    Several spans: every start whose probability is at least `relative` times the best start's, each closed by
+    its most likely end before the next start (at most `max_len` tokens). `max_spans` = 1 keeps the best-scoring
+    span only."""
+    ps, pe = torch.softmax(start.float(), -1), torch.softmax(end.float(), -1)  # [L]
+    starts = torch.nonzero(ps >= relative * ps.max()).flatten().tolist()
     spans = []
     for k, i in enumerate(starts):
         stop = min(i + max_len, starts[k + 1] if k + 1 < len(starts) else len(pe), len(pe))
