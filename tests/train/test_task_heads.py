@@ -251,3 +251,41 @@ def test_finetune_with_the_lexical_channel_and_neural_only_eval(data_dir, tokeni
         from bbt.eval.harness import evaluate_model
 
         evaluate_model("dummy", "finfe", data_dir, tmp_path / "d.json", limit=2, progress=False, neural_only=True)
+
+
+def test_span_decoding_and_loss_treat_several_answers_fairly():
+    from bbt.model.heads.span import SpanHead
+
+    # a weaker start inside the best span must not cut it short: 5..9 beats 7..9
+    start = torch.full((12,), -9.0)
+    start[5], start[7] = 2.0, 1.6
+    end = torch.full((12,), -9.0)
+    end[9] = 5.0
+    assert decode_spans(start, end, max_spans=1, max_len=8) == [(5, 9)]
+    assert decode_spans(start, end, max_spans=3, max_len=8) == [(5, 9)]  # 7..9 overlaps the better span
+    # two gold pieces: all mass on one of them costs more than sharing it (each piece has its own term)
+    head = SpanHead(4)
+    target = torch.zeros(1, 6)
+    target[0, 1], target[0, 4] = 1.0, 2.0
+    keep = torch.ones(1, 6, dtype=torch.bool)
+    mode = torch.tensor([[0.0, 9.0, 0.0]])
+
+    def loss(logits):
+        out = {"start": logits, "end": logits, "mode": mode, "keep": keep}
+        return float(head.loss(out, keep, target, target, torch.tensor([1])))
+
+    one_sided = torch.tensor([[-9.0, 9.0, -9.0, -9.0, -9.0, -9.0]])
+    shared = torch.tensor([[-9.0, 9.0, -9.0, -9.0, 9.0, -9.0]])
+    assert loss(shared) < loss(one_sided)
+
+
+def test_a_span_cut_by_truncation_is_not_a_target():
+    offsets = [(0, 2), (2, 4), (0, 0)]  # the text went on past character 4, truncated
+    assert token_range(offsets, 2, 4) == (1, 1) and token_range(offsets, 2, 6) is None
+
+
+def test_eval_reads_inputs_as_long_as_fine_tuning_did(tmp_path):
+    from bbt.model.inference import trained_input_len
+
+    (tmp_path / "bbt_state.json").write_text(json.dumps({"config": {"max_input_len": 256}}))
+    assert trained_input_len(tmp_path) == 256 and trained_input_len(tmp_path / "none") is None

@@ -43,8 +43,8 @@ def _ceiling(tok, task, examples, max_len: int) -> dict:
         import torch
 
         n = len(o)
-        out = {"start": torch.tensor(tg["span_start"]).view(1, n) * 20 - 10,
-               "end": torch.tensor(tg["span_end"]).view(1, n) * 20 - 10,
+        out = {"start": (torch.tensor(tg["span_start"]) > 0).float().view(1, n) * 20 - 10,
+               "end": (torch.tensor(tg["span_end"]) > 0).float().view(1, n) * 20 - 10,
                "mode": torch.eye(len(MODES))[MODES.index("span")].view(1, -1)}
         answerable += 1
         exact += task.parse(adapter.answer(task, e, t, o, out, 0, head), e) == task.parse(e.target, e)

@@ -70,7 +70,22 @@ class BBTGenerator:
         return list(labels), torch.softmax(logits.float(), dim=-1).cpu()
 
 
-def load_generator(path: str | Path, device: str | None = None, max_input_len: int = 512,
+def trained_input_len(path: str | Path) -> int | None:
+    """The max_input_len a fine-tuned checkpoint was trained with (its bbt_state.json), if it says."""
+    import json
+
+    f = Path(path) / "bbt_state.json"
+    try:
+        n = json.loads(f.read_text(encoding="utf-8")).get("config", {}).get("max_input_len")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return int(n) if isinstance(n, int) and n > 0 else None
+
+
+def load_generator(path: str | Path, device: str | None = None, max_input_len: int | None = None,
                    neural_only: bool = False) -> BBTGenerator:
+    """max_input_len None: what the checkpoint was fine-tuned with (pointer heads never saw longer inputs), else
+    512."""
     model, tokenizer, _ = load_model(path)
-    return BBTGenerator(model, tokenizer, max_input_len=max_input_len, device=device, neural_only=neural_only)
+    n = max_input_len or trained_input_len(path) or 512
+    return BBTGenerator(model, tokenizer, max_input_len=n, device=device, neural_only=neural_only)

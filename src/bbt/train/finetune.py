@@ -78,8 +78,15 @@ def build_model(cfg: OptimConfig, head_labels: dict[str, list[str]], multilabel:
     from bbt.text.tokenizer import load_tokenizer
 
     if cfg.init:
+        # why reset the channel: an init's lexical maps index its own n-gram vocabulary, not this run's
+        lex = lexical or {"lexical": {}, "lexical_features": 0}
         model, tok, report = load_model(cfg.init, cls_heads=head_labels, multilabel_heads=multilabel,
-                                        task_heads=task_heads or {}, **(lexical or {}))
+                                        task_heads=task_heads or {}, **lex)
+        if model.bbt.lexical is not None:
+            import torch
+
+            for m in model.bbt.lexical.maps.values():
+                torch.nn.init.zeros_(m.weight)
         if cfg.tokenizer:
             tok = load_tokenizer(cfg.tokenizer)
         if tok is None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
-from bbt.tasks import Example, Task, locate
+from bbt.tasks import Example, Task, compact, locate
 from bbt.tasks.entities import PAIR_SEP
 
 # head markers around the head / tail entity of finre (single pieces of the 8k tokenizer; rare in FinCUGE text)
@@ -69,9 +69,11 @@ def encode(tok, texts: list[str], max_len: int) -> Encoded:
 
 
 def token_range(offsets: list[tuple[int, int]], start: int, end: int) -> tuple[int, int] | None:
-    """First and last token (inclusive) overlapping characters [start, end); None when truncated away."""
+    """First and last token (inclusive) overlapping characters [start, end); None when truncation cut into it."""
     hit = [k for k, (a, b) in enumerate(offsets) if b > a and a < end and b > start]
-    return (hit[0], hit[-1]) if hit else None
+    if not hit or offsets[hit[-1]][1] < end:  # why: a half span would teach the wrong end token
+        return None
+    return hit[0], hit[-1]
 
 
 def chars_of(text: str, offsets, i: int, j: int) -> tuple[int, int]:
@@ -95,7 +97,7 @@ class SpanAdapter:
         if task.name == "finnsp":
             ref = ex.reference
             return ("span" if ref.entities else "generate") if ref.negative else "none", sorted(ref.entities)
-        ref = str(ex.reference)
+        ref = compact(ex.reference)  # why: the input is whitespace-compacted, a few gold answers are not
         if ref == task.none:
             return "none", []
         if ref in ex.input[len(task.prompt):]:  # one answer, even when it holds a comma (5,371,666.75元)
@@ -103,6 +105,8 @@ class SpanAdapter:
         return "span", [p.strip() for p in ref.split(",") if p.strip()]
 
     def token_targets(self, task: Task, ex: Example, text: str, offsets) -> dict:
+        """span_start / span_end: 0, or k + 1 at the tokens where gold piece k starts / ends (the loss gives each
+        piece its own share of the pointer's probability)."""
         from bbt.model.heads.span import MODES
 
         n = len(offsets)
@@ -114,7 +118,7 @@ class SpanAdapter:
             found = locate(text[skip:], [(p, "a") for p in pieces])
             if set(pieces) - {text[skip + m.start: skip + m.end] for m in found}:
                 mode = "generate"  # an answer not (all) in the text: the decoder writes it
-            for piece in pieces:
+            for k, piece in enumerate(dict.fromkeys(pieces)):
                 ranges = [(token_range(offsets, skip + m.start, skip + m.end), skip + m.start, skip + m.end)
                           for m in found if text[skip + m.start: skip + m.end] == piece]
                 ranges = [(r, a, b) for r, a, b in ranges if r is not None]
@@ -122,7 +126,7 @@ class SpanAdapter:
                 # so occurrences whose tokens start and end exactly on the answer win when there are any
                 exact = [(r, a, b) for r, a, b in ranges if offsets[r[0]][0] == a and offsets[r[1]][1] == b]
                 for (i, j), _, _ in exact or ranges[:1]:
-                    start[i], end[j] = 1.0, 1.0
+                    start[i], end[j] = float(k + 1), float(k + 1)
             if mode == "span" and not any(start):
                 mode = "generate"  # every occurrence truncated away
         return {"span_start": start, "span_end": end, "span_mode": MODES.index(mode), "allowed": allowed}
