@@ -55,8 +55,6 @@ class EntityTask(Task):
     synonyms: dict = field(default_factory=dict)  # surface type name -> type, for parsing free text
 
     def make_example(self, row_id: str, fields: dict) -> Example:
-        if not isinstance(fields["text"], str):  # why: NaN / null would become the text "nan"
-            raise _Skip(f"text is not a string (e.g. {_short(fields['text'], 20)})")
         text = compact(fields["text"])
         labels = fields["labels"]
         if not isinstance(labels, list):
