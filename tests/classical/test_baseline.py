@@ -10,7 +10,7 @@ from bbt.classical import load_baseline, score_outputs, train_baselines
 from bbt.classical.candidates import candidates
 from bbt.classical.classify import mark_pair
 from bbt.classical.common import holdout_split
-from bbt.classical.ner_crf import bio_tags, tag_pairs
+from bbt.tasks.entities import bio_tags, tag_pairs
 from bbt.classical.qa import parse_question
 from bbt.classical.summary import LeadModel
 from bbt.errors import BBTError

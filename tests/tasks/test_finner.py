@@ -61,3 +61,19 @@ def test_gold_scores_100_and_first_scores_0_through_the_harness(data_dir):
     assert evaluate(load_backend("dummy:gold"), ["finner"], data_dir, limit=50, progress=False)["average"] == \
         pytest.approx(100.0)
     assert evaluate(load_backend("dummy"), ["finner"], data_dir, limit=50, progress=False)["average"] == 0.0
+
+
+def test_bad_rows_are_named_or_counted(tmp_path):
+    import json
+
+    from bbt.errors import BBTError
+
+    folder = tmp_path / "fincuge" / "finner"
+    folder.mkdir(parents=True)
+    f = folder / "eval_list.json"
+    f.write_text('[{"text": "中国平安", "labels": ["中国平安:公司"]}, {"text": NaN, "labels": []}]', encoding="utf-8")
+    examples, notes = TASK.load_with_notes(tmp_path, "eval")
+    assert len(examples) == 1 and any("text is not a string" in n for n in notes)
+    f.write_text(json.dumps([{"text": "abc", "labels": "中国平安:公司"}]), encoding="utf-8")
+    with pytest.raises(BBTError, match="row 0.*labels must be a list"):
+        TASK.load(tmp_path, "eval")

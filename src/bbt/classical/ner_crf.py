@@ -10,7 +10,7 @@ from __future__ import annotations
 import unicodedata
 
 from bbt.tasks import Example
-from bbt.tasks.entities import PAIR_SEP, locate
+from bbt.tasks.entities import PAIR_SEP, bio_tags, tag_pairs
 
 WINDOW = 2  # characters either side a feature looks at
 
@@ -38,28 +38,6 @@ def char_features(text: str) -> list[dict[str, str]]:
         f["t3"] = "".join(char_class(c) for c in padded[j - 1 : j + 2])
         feats.append(f)
     return feats
-
-
-def bio_tags(text: str, pairs) -> list[str]:
-    tags = ["O"] * len(text)
-    for m in locate(text, pairs):
-        tags[m.start] = f"B-{m.type}"
-        for k in range(m.start + 1, m.end):
-            tags[k] = f"I-{m.type}"
-    return tags
-
-
-def tag_pairs(text: str, tags: list[str]) -> list[tuple[int, int, str]]:
-    """(start, end, type) of each tag run; an I- without its B- starts a run too (lenient decoding)."""
-    out, start, typ = [], None, None
-    for i, t in enumerate([*tags, "O"]):
-        kind, _, name = t.partition("-")
-        if start is not None and (kind != "I" or name != typ):
-            out.append((start, i, typ))
-            start = None
-        if kind == "B" or (kind == "I" and start is None):
-            start, typ = i, name
-    return out
 
 
 class CRFModel:

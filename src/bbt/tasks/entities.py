@@ -47,6 +47,29 @@ def locate(text: str, pairs) -> list[Mention]:
     return sorted(found)
 
 
+def bio_tags(text: str, pairs) -> list[str]:
+    """One BIO tag per character (B-type / I-type / O) from the located pairs."""
+    tags = ["O"] * len(text)
+    for m in locate(text, pairs):
+        tags[m.start] = f"B-{m.type}"
+        for k in range(m.start + 1, m.end):
+            tags[k] = f"I-{m.type}"
+    return tags
+
+
+def tag_pairs(text: str, tags: list[str]) -> list[tuple[int, int, str]]:
+    """(start, end, type) of each tag run; an I- without its B- starts a run too (lenient decoding)."""
+    out, start, typ = [], None, None
+    for i, t in enumerate([*tags, "O"]):
+        kind, _, name = t.partition("-")
+        if start is not None and (kind != "I" or name != typ):
+            out.append((start, i, typ))
+            start = None
+        if kind == "B" or (kind == "I" and start is None):
+            start, typ = i, name
+    return out
+
+
 @dataclass(frozen=True)
 class EntityTask(Task):
     """finner: (span, type) pairs; `labels` are the entity types. Score: micro-F1 over exact pairs."""
@@ -55,6 +78,8 @@ class EntityTask(Task):
     synonyms: dict = field(default_factory=dict)  # surface type name -> type, for parsing free text
 
     def make_example(self, row_id: str, fields: dict) -> Example:
+        if not isinstance(fields["text"], str):  # why: NaN / null would become the text "nan"
+            raise _Skip(f"text is not a string (e.g. {_short(fields['text'], 20)})")
         text = compact(fields["text"])
         labels = fields["labels"]
         if not isinstance(labels, list):

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from bbt.errors import BBTError
+from bbt.train.batch import pad
 
 
 @dataclass
@@ -71,11 +72,6 @@ def tokenize_task(tok, task, examples, max_input_len: int, head_labels: list[str
             cls = [index[e.reference] for e in examples]
     return TaskData(task.name, inputs, targets, cls, head, head_inputs, lex,
                     lexical.n_features if lexical is not None else 0)
-
-
-def pad(seqs: list[list[int]], value: int) -> torch.Tensor:
-    n = max(len(s) for s in seqs)
-    return torch.tensor([s + [value] * (n - len(s)) for s in seqs], dtype=torch.long)
 
 
 def collate(data: TaskData, idx: np.ndarray, pad_id: int) -> dict:

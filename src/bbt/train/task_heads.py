@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import torch
 
 from bbt.tasks import Example, Task, compact, locate
-from bbt.tasks.entities import PAIR_SEP
+from bbt.tasks.entities import PAIR_SEP, tag_pairs  # the CRF baseline's run decoding, here over tokens
+from bbt.train.batch import pad
 
 # head markers around the head / tail entity of finre (single pieces of the 8k tokenizer; rare in FinCUGE text)
 HEAD_MARK, TAIL_MARK = ("<", ">"), ("[", "]")
@@ -183,18 +184,13 @@ class TaggerAdapter:
     @staticmethod
     def mentions(text: str, offsets, tags: list[str], skip: int) -> list[tuple[int, int, str]]:
         """(start, end, type) character offsets in text[skip:] of each tag run (an I- without B- starts one)."""
-        out, start, typ = [], None, None
-        for k, t in enumerate([*tags, "O"]):
-            kind, _, name = t.partition("-")
-            if start is not None and (kind != "I" or name != typ):
-                a, b = offsets[start][0], offsets[k - 1][1]
-                while a < b and text[a].isspace():
-                    a += 1
-                if b > a and a >= skip:
-                    out.append((a - skip, b - skip, typ))
-                start = None
-            if kind == "B" or (kind == "I" and start is None):
-                start, typ = k, name
+        out = []
+        for first, stop, typ in tag_pairs(text, tags):
+            a, b = offsets[first][0], offsets[stop - 1][1]
+            while a < b and text[a].isspace():
+                a += 1
+            if b > a and a >= skip:
+                out.append((a - skip, b - skip, typ))
         return out
 
     def answer(self, task: Task, ex: Example, text: str, offsets, out: dict, row: int, head) -> str | None:
@@ -248,11 +244,6 @@ def adapter_for(task: Task):
     return ADAPTERS[HEAD_TASKS[task.name]["kind"]]
 
 
-def pad_rows(rows: list[list], value=0, dtype=torch.long) -> torch.Tensor:
-    n = max(len(r) for r in rows)
-    return torch.tensor([list(r) + [value] * (n - len(r)) for r in rows], dtype=dtype)
-
-
 # ---------------------------------------------------------------------------------------------- inference
 
 @torch.inference_mode()
@@ -265,11 +256,11 @@ def head_answers(generator, task: Task, examples: list[Example], generate_fallba
     texts = [adapter.text(task, e) for e in examples]
     enc = encode(tok, texts, generator.max_input_len)
     extra = adapter.batch_inputs(task, texts, enc.offsets, examples)
-    ids = pad_rows(enc.input_ids, tok.pad_token_id).to(generator.device)
-    mask = pad_rows([[1] * len(r) for r in enc.input_ids]).to(generator.device)
+    ids = pad(enc.input_ids, tok.pad_token_id).to(generator.device)
+    mask = pad([[1] * len(r) for r in enc.input_ids], 0).to(generator.device)
     hidden, m, _ = model.encode(input_ids=ids, attention_mask=mask)
     out = model.run_head(task.name, hidden, m, lexical=generator.lexical(task.name, texts),
-                         **{k: pad_rows(v).to(generator.device) for k, v in extra.items()})
+                         **{k: pad(v, 0).to(generator.device) for k, v in extra.items()})
     if isinstance(adapter, TaggerAdapter):
         out = {"tags": head.decode(out, m)}
     answers = [adapter.answer(task, e, text, offs, out, r, head)
