@@ -29,6 +29,8 @@ HELP = {
     "cls_heads": "Classification heads for the label tasks (--no-cls-heads: label tasks by generation only).",
     "task_heads": "Task-shaped heads: span pointers (finese, finqa, fincqa, finnsp), CRF tagger (finner), "
                   "entity-marked relation head (finre); --no-task-heads: those tasks by generation only.",
+    "attention_dropout": "Dropout on attention probabilities while training (hidden-state dropout stays the "
+                         "config's); 0 is about a quarter faster per long step on CPU.",
     "lexical": "Tasks whose heads fuse character n-gram TF-IDF features (e.g. finfe,finne,finnl,finre,finnsp); "
                "empty = neural only.",
     "lexical_features": "N-gram features the lexical channel keeps (most frequent in the train texts).",
