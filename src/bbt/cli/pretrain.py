@@ -30,6 +30,9 @@ HELP = {
     "mean_span": "Mean masked span length.",
     "infill_rate": "Share of corpus batches whose target is the whole text (BART text infilling) instead of the "
                    "masked spans.",
+    "rtd_rate": "Share of corpus batches that train the encoder by replaced-token detection (ELECTRA: a small "
+                "generator fills masked tokens, the encoder spots them); the rest stay span corruption.",
+    "rtd_mask_rate": "Share of tokens the RTD generator fills.",
     "knowledge_rate": "Share of batches that are knowledge-triple masking.",
     "joint_rate": "Share of batches that are news + prices -> next open.",
     "dropout": "Dropout rate while pre-training (the saved config keeps the preset's).",

@@ -178,11 +178,18 @@ class BBTModel(nn.Module):
 
     def forward(self, input_ids=None, attention_mask=None, series=None, series_mask=None, series_marks=None,
                 labels=None, task: str | None = None, cls_labels=None, series_target=None,
-                head_inputs: dict | None = None, head_targets: dict | None = None, lexical=None) -> BBTOutput:
+                head_inputs: dict | None = None, head_targets: dict | None = None, lexical=None,
+                rtd_mask=None) -> BBTOutput:
         """labels [B, T] (-100 = ignore): LM loss; task + cls_labels ([B] or [B, n] multi-hot): classification
         loss; task + head_inputs / head_targets (tensors the task's head takes, bbt.model.heads): the head's
         loss; lexical = (ids, weights) of the lexical channel (bbt.model.lexical) for the fused heads;
-        series_target [B, H, C_out]: MSE of the forecast relative to the window scale."""
+        series_target [B, H, C_out]: MSE of the forecast relative to the window scale; rtd_mask [B, Lt] (positions
+        the generator fills): replaced-token detection, when pre-training attached `self.rtd` (bbt.model.electra)."""
+        if rtd_mask is not None:  # its own encoder pass over the corrupted text; nothing else in the batch
+            if getattr(self, "rtd", None) is None:
+                raise BBTError("rtd_mask given but no replaced-token detection attached (bbt.pretrain.loop does it)")
+            losses = self.rtd(self, input_ids, attention_mask, rtd_mask)
+            return BBTOutput(loss=sum(losses.values()), losses=losses)
         hidden, mask, n_text = self.encode(input_ids, attention_mask, series, series_mask, series_marks)
         out = BBTOutput(encoder_hidden=hidden, encoder_mask=mask, losses={})
         if task is not None and task in self.bbt.task_heads:

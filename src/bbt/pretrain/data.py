@@ -1,5 +1,5 @@
 """The pre-training batches: span-corrupted corpus text (targets = the spans, or with `infill_rate` the whole
-text), knowledge-triple masking, and text + series.
+text), replaced-token detection on the same text (`rtd_rate`), knowledge-triple masking, and text + series.
 
 Each step draws one kind with the configured rates (one kind per batch keeps shapes simple: corpus batches are
 packed to a fixed length and need no padding). Every random choice comes from numpy Generators whose states are
@@ -101,9 +101,10 @@ class JointBatches:
 
 def mix_rates(cfg) -> dict[str, float]:
     """The shares of the batch kinds besides span corruption, checked: each >= 0, together < 1."""
-    rates = {"infill": cfg.infill_rate, "knowledge": cfg.knowledge_rate, "joint": cfg.joint_rate}
+    rates = {"infill": cfg.infill_rate, "knowledge": cfg.knowledge_rate, "joint": cfg.joint_rate,
+             "rtd": cfg.rtd_rate}
     if any(r < 0 for r in rates.values()) or sum(rates.values()) >= 1:
-        raise BBTError(f"infill_rate + knowledge_rate + joint_rate must be in [0, 1), got {rates}")
+        raise BBTError(f"infill_rate + knowledge_rate + joint_rate + rtd_rate must be in [0, 1), got {rates}")
     return rates
 
 
@@ -121,12 +122,15 @@ class PretrainData:
             self.other["knowledge"] = KnowledgeBatches(corpus_dir, data_dir, tok, stream_cfg, Path(cache_dir))
         if "joint" in self.kinds:
             self.other["joint"] = JointBatches(data_dir, tok, cfg.input_len, cfg.source_prompt)
+        self.rtd_mask_rate = cfg.rtd_mask_rate
         self.rng = np.random.default_rng([seed, 0xB47C4])  # why the salt: [seed, k] seeds the sources' shard orders
 
     def batch(self, size: int) -> tuple[str, dict[str, np.ndarray]]:
         kind = self.kinds[int(self.rng.choice(len(self.kinds), p=self.p))] if len(self.kinds) > 1 else "text"
         if kind in ("text", "infill"):  # both read the same token stream
             return kind, self.text.batch(size, infill=kind == "infill")
+        if kind == "rtd":  # the same token stream, uncorrupted, for the generator to fill
+            return kind, self.text.detection_batch(size, self.rtd_mask_rate)
         return kind, self.other[kind].batch(size, self.rng)
 
     def state(self) -> dict:

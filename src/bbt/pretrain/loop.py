@@ -1,4 +1,5 @@
-"""`bbt pretrain`: span-corruption pre-training of BBTModel on a corpus (+ knowledge masking, + text/series).
+"""`bbt pretrain`: span-corruption pre-training of BBTModel on a corpus (+ replaced-token detection, + knowledge
+masking, + text/series).
 
 The loop's data (PretrainData's batch stream) and objective inside the training shell that fine-tuning uses too
 (bbt.train.engine.TrainingShell): CPU fp32, one GPU bf16, several GPUs or nodes through
@@ -38,6 +39,10 @@ class PretrainConfig(OptimConfig):
     # plateau"): after 500 steps the decoder barely read its input, and fine-tuning from it lost most on the
     # tasks that copy a span of the input. A full target makes copying from the encoder the first thing learned.
     infill_rate: float = 0.0
+    # why: share of corpus batches that train the encoder by replaced-token detection (bbt.model.electra): it
+    # learns from every input token, where a span target names 15%; the decoder keeps the span batches
+    rtd_rate: float = 0.0
+    rtd_mask_rate: float = 0.15  # share of tokens the generator fills (ELECTRA's rate)
     knowledge_rate: float = 0.0  # share of batches that are knowledge-triple masking (needs the shared KG)
     joint_rate: float = 0.0  # share of batches that are news + price window -> next open (needs shared data)
     optimizer: str = "adamw"  # adamw | adafactor (T5's own: updates scaled by each matrix's RMS)
@@ -91,6 +96,12 @@ def pretrain(cfg: PretrainConfig, corpus: Path, out: Path, data_dir: Path | None
     shell = TrainingShell(cfg, out, resume, stream_name="data", console=console)
     out, acc = shell.out, shell.acc
     model, tok = build_model(cfg, {}, ())  # the fine-tuning builder, without classification heads
+    if cfg.rtd_rate > 0:  # the generator and detector head: trained here, never saved with the model
+        from bbt.model.electra import ReplacedTokenDetection
+        from bbt.pretrain.objectives import sentinel_ids
+
+        model.rtd = ReplacedTokenDetection(model.config.d_model, model.t5.shared.num_embeddings,
+                                           int(sentinel_ids(tok)[0]))
     _set_dropout(model, cfg.dropout)
     with acc.main_process_first():  # the first process builds the KG cache, the others read it
         data = PretrainData(cfg, Path(corpus), tok, data_dir, seed=cfg.seed + 7919 * acc.process_index,
@@ -104,10 +115,19 @@ def pretrain(cfg: PretrainConfig, corpus: Path, out: Path, data_dir: Path | None
     def summed(n: int) -> int:  # over all processes
         return int(acc.reduce(torch.tensor(n, device=acc.device), "sum"))
 
-    def micro_batch() -> None:  # the objective: span corruption / infilling / knowledge / joint, as drawn
+    def micro_batch() -> None:  # the objective: span corruption / infilling / RTD / knowledge / joint, as drawn
         kind, batch = data.batch(cfg.batch_size)
         batch = {k: torch.as_tensor(v).to(acc.device) for k, v in batch.items()}
-        window.setdefault(kind, []).append(float(shell.micro_step(lambda: model(**batch).loss)))
+        parts: dict = {}
+
+        def loss() -> torch.Tensor:
+            out = model(**batch)
+            parts.update(out.losses if kind == "rtd" else {})  # RTD logs its generator and detector terms
+            return out.loss
+
+        window.setdefault(kind, []).append(float(shell.micro_step(loss)))
+        for name, value in parts.items():
+            window.setdefault(f"rtd_{name}", []).append(float(value.detach()))
         clock["tokens"] += count_tokens(batch)
 
     def after_step(step: int, at_end: bool) -> bool:
@@ -124,15 +144,21 @@ def pretrain(cfg: PretrainConfig, corpus: Path, out: Path, data_dir: Path | None
             clock.update(t=now, tokens=0)
         if at_end or step % cfg.save_every == 0 or step == cfg.stop_at:
             state["window_tokens"] = summed(clock["tokens"])
-            shell.checkpoint(extra=_saved(state))
+            shell.checkpoint(extra=_saved(state), weights=_model_weights(shell))
         return step == cfg.stop_at
 
     shell.train(micro_batch, after_step, "loss {task.fields[loss]:.3f}  {task.fields[tps]:,.0f} tok/s",
                 name="pretrain", loss=float("nan"), tps=0.0)
     if state["step"] != cfg.stop_at or state["step"] == cfg.steps:
-        shell.save(out / "final", extra=_saved(state))
+        shell.save(out / "final", extra=_saved(state), weights=_model_weights(shell))
     return {"steps": state["step"], "tokens": state["tokens"], "seconds": state["seconds"],
             "tokens_by_source": data.state()["text"]["tokens_by_source"], "out": str(out)}
+
+
+def _model_weights(shell: TrainingShell) -> dict:
+    """The weights a checkpoint keeps: the model's, without the RTD scaffolding (`rtd.*`); a resume restores
+    that from the Accelerate state, which holds everything."""
+    return {k: v for k, v in shell.weights().items() if not k.startswith("rtd.")}
 
 
 def _saved(state: dict) -> dict:

@@ -136,6 +136,22 @@ class CorpusStream:
         pairs = [self.example(infill) for _ in range(size)]
         return {"input_ids": np.stack([p[0] for p in pairs]), "labels": np.stack([p[1] for p in pairs])}
 
+    def detection_batch(self, size: int, mask_rate: float) -> dict[str, np.ndarray]:
+        """Replaced-token detection (bbt.model.electra): input_ids [B, input_len] of uncorrupted packed text
+        (ending in </s>), attention_mask, and rtd_mask [B, input_len]: `mask_rate` of the tokens (never </s>, at
+        least one per row) for the generator to fill."""
+        rows = []
+        for _ in range(size):
+            k = int(self.rng.choice(len(self.sources), p=self.weights))
+            raw = self.sources[k].take(self.cfg.input_len - 1)
+            self.tokens_by_source[self.names[k]] += len(raw)
+            rows.append(np.append(np.asarray(raw, dtype=np.int64), self.eos))
+        ids = np.stack(rows)  # [B, L]
+        mask = (self.rng.random(ids.shape) < mask_rate) & (ids != self.eos)
+        empty = ~mask.any(axis=1)
+        mask[empty, self.rng.integers(0, ids.shape[1] - 1, int(empty.sum()))] = True
+        return {"input_ids": ids, "attention_mask": np.ones_like(ids), "rtd_mask": mask.astype(np.int64)}
+
     def state(self) -> dict:
         return {"rng": self.rng.bit_generator.state, "sources": {s.name: s.state() for s in self.sources},
                 "tokens_by_source": dict(self.tokens_by_source)}
