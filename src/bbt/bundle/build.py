@@ -2,8 +2,9 @@
 
 Steps: the knowledge graph; classical text models (calibrated sentiment SVMs + the FinCUGE baselines for finnl,
 finre, finnsp, finna); selection, where every candidate (classical, and each BBT checkpoint given) is scored on
-the FinCUGE *eval* split and the better serves; NER (weak supervision); event and causal extraction; the
-forecaster. A finished step is recorded in the manifest and skipped on the next run (same data directory and
+the FinCUGE *eval* split and the better serves; NER: the FinNER CRF for /v1/ner (in a background process, on
+the second core, while the other steps run) and the weak tagger for entity candidates; event and causal
+extraction; the forecaster. A finished step is recorded in the manifest and skipped on the next run (same data directory and
 bundle format), so an interrupted build resumes and a finished one costs nothing.
 """
 
@@ -215,8 +216,26 @@ def _summary(report: dict) -> dict:
 
 
 STEPS: tuple[tuple[str, Callable], ...] = (
-    ("kg", _step_kg), ("announcements", _step_announcements), ("classical", _step_classical), ("select", _step_select),
-    ("ner", _step_ner), ("finner", _step_finner), ("events", _step_events), ("causal", _step_causal), ("forecast", _step_forecast))
+    ("finner", _step_finner), ("kg", _step_kg), ("announcements", _step_announcements), ("classical", _step_classical),
+    ("select", _step_select), ("ner", _step_ner), ("events", _step_events), ("causal", _step_causal),
+    ("forecast", _step_forecast))
+# why: the FinNER CRF (crfsuite) is single-threaded, reads only the FinNER lists and is the longest step; in its
+# own process it runs beside the other steps on the second core instead of after them
+BACKGROUND = frozenset({"finner"})
+
+
+def _run_in_background(name: str, data_dir: Path, root: Path, m: dict) -> tuple[dict, float]:
+    """A background step in a child process: (the capabilities it wrote, its seconds)."""
+    t0 = time.perf_counter()
+    sub = {**m, "capabilities": {}}
+    dict(STEPS)[name](data_dir, root, sub, False)
+    return sub["capabilities"], round(time.perf_counter() - t0, 1)
+
+
+def _record(root: Path, m: dict, name: str, seconds: float, console: Console) -> None:
+    m["steps"][name] = {"done": True, "seconds": seconds, "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    write_manifest(root, m)  # why: after every step, so a killed build resumes at the next one
+    console.print(f"    {name} done in {seconds} s")
 
 
 def build_bundle(data_dir: str | Path, out: str | Path, bbt_candidates: list[str | Path] = (), force: bool = False,
@@ -258,17 +277,29 @@ def build_bundle(data_dir: str | Path, out: str | Path, bbt_candidates: list[str
     steps = list(STEPS)
     if m.get("bbt_train"):  # before the selection, which it competes in
         steps.insert([n for n, _ in steps].index("select"), ("bbt_train", _step_bbt_train))
-    for i, (name, fn) in enumerate(steps, 1):
-        if m["steps"].get(name, {}).get("done"):
-            console.print(f"[{i}/{len(steps)}] {name}: cached ({m['steps'][name]['seconds']} s when built)")
-            continue
-        console.print(f"[bold][{i}/{len(steps)}] {name}[/]")
-        t0 = time.perf_counter()
-        fn(data_dir, root, m, progress)
-        m["steps"][name] = {"done": True, "seconds": round(time.perf_counter() - t0, 1),
-                            "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-        write_manifest(root, m)  # why: after every step, so a killed build resumes at the next one
-        console.print(f"    done in {m['steps'][name]['seconds']} s")
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    pending = {}
+    # why spawn: a forked child of a process that has run torch can hang in its thread pools
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        for i, (name, fn) in enumerate(steps, 1):
+            if m["steps"].get(name, {}).get("done"):
+                console.print(f"[{i}/{len(steps)}] {name}: cached ({m['steps'][name]['seconds']} s when built)")
+                continue
+            if name in BACKGROUND:
+                console.print(f"[bold][{i}/{len(steps)}] {name}[/] (in a background process)")
+                pending[name] = pool.submit(_run_in_background, name, data_dir, root,
+                                            {k: v for k, v in m.items() if k != "capabilities"})
+                continue
+            console.print(f"[bold][{i}/{len(steps)}] {name}[/]")
+            t0 = time.perf_counter()
+            fn(data_dir, root, m, progress)
+            _record(root, m, name, round(time.perf_counter() - t0, 1), console)
+        for name, job in pending.items():
+            caps, seconds = job.result()  # a failure in the child is raised here, with its message
+            m["capabilities"].update(caps)
+            _record(root, m, name, seconds, console)
     m["build_seconds_total"] = round(sum(s["seconds"] for s in m["steps"].values()), 1)
     m["last_run_seconds"] = round(time.perf_counter() - t_all, 1)
     write_manifest(root, m)

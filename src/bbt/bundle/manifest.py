@@ -87,7 +87,8 @@ def manifest_rows(m: dict) -> list[tuple[str, str, str, str]]:
 def manifest_markdown(m: dict) -> str:
     steps = ", ".join(f"{k} {v['seconds']} s" for k, v in m.get("steps", {}).items())
     lines = ["# Model bundle", "", f"Built from `{m.get('data_dir')}`{' (quick mode)' if m.get('quick') else ''}; "
-             f"build steps: {steps} (total {m.get('build_seconds_total')} s).", "",
+             f"build steps: {steps} (sum {m.get('build_seconds_total')} s; the finner step runs in a background "
+             f"process beside the others; wall time of the last run {m.get('last_run_seconds')} s).", "",
              "| capability | model | score | what the score is |", "|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in manifest_rows(m)]
     if m.get("bbt_note"):
