@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from bbt.errors import BBTError
+from bbt.model.zero_init import zeros_
 
 LEXICAL_FILE = "lexical.json"
 
@@ -93,7 +94,7 @@ class LexicalHeads(nn.Module):
         self.maps = nn.ModuleDict({t: nn.EmbeddingBag(n_features + 1, n, mode="sum", padding_idx=n_features)
                                    for t, n in outputs.items()})
         for m in self.maps.values():
-            nn.init.zeros_(m.weight)  # why: training starts from the neural head alone
+            zeros_(m.weight)  # why: training starts from the neural head alone
 
     def forward(self, task: str, ids: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         return self.maps[task](ids, per_sample_weights=weights)  # [B, n_out]

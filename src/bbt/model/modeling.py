@@ -28,6 +28,7 @@ from bbt.model.checkpoint import load_checkpoint, save_pretrained
 from bbt.model.config import BBTConfig
 from bbt.model.heads import build_head
 from bbt.model.lexical import LexicalHeads
+from bbt.model.zero_init import zeros_
 from bbt.ts.st2vec import DWTST2Vec, ST2VecConfig
 
 TEXT, SERIES = 0, 1
@@ -56,15 +57,15 @@ class BBTParts(nn.Module):
         self.series_embed = DWTST2Vec(s.n_series, s.mark_dim, st)
         self.patch = nn.Linear(s.patch_len * d, d) if s.patch_len > 1 else None
         self.modality = nn.Embedding(s.n_modalities, d)
-        nn.init.zeros_(self.modality.weight)  # why: keeps a loaded text-only T5 exactly as it was
+        zeros_(self.modality.weight)  # why: keeps a loaded text-only T5 exactly as it was
         self.cls_heads = nn.ModuleDict({task: nn.Linear(d, len(labels)) for task, labels in s.cls_heads.items()})
         self.task_heads = nn.ModuleDict({task: build_head(spec, d) for task, spec in s.task_heads.items()})
         self.lexical = LexicalHeads(s.lexical_features, s.lexical) if s.lexical else None
         self.drop = nn.Dropout(config.t5.dropout_rate)
         n_out = s.forecast_horizon * len(s.forecast_targets)
         self.ts_head = nn.Sequential(nn.Linear(3 * d, d), nn.GELU(), nn.Linear(d, n_out))
-        nn.init.zeros_(self.ts_head[-1].weight)  # why: start at persistence (the last value)
-        nn.init.zeros_(self.ts_head[-1].bias)
+        zeros_(self.ts_head[-1].weight)  # why: start at persistence (the last value)
+        zeros_(self.ts_head[-1].bias)
 
 
 class BBTModel(nn.Module):

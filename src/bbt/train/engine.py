@@ -148,8 +148,14 @@ def make_optimizer(model: torch.nn.Module, name: str, lr: float, weight_decay: f
 
         # why scale_parameter: an update proportional to the matrix's RMS moves std-1 embeddings as fast as
         # the small-init projections (plain AdamW moves them ~15x slower, relatively)
-        return Adafactor(model.parameters(), lr=lr, scale_parameter=True, relative_step=False,
-                         warmup_init=False, weight_decay=0.0)
+        # ...but a parameter that starts at zero has no RMS to scale by: it takes absolute steps (bbt.model.zero_init)
+        from bbt.model.zero_init import starts_at_zero
+
+        params = [p for p in model.parameters() if p.requires_grad]
+        groups = [{"params": [p for p in params if not starts_at_zero(p)], "scale_parameter": True},
+                  {"params": [p for p in params if starts_at_zero(p)], "scale_parameter": False}]
+        return Adafactor([g for g in groups if g["params"]], lr=lr, relative_step=False, warmup_init=False,
+                         weight_decay=0.0)
 
 
 class TrainingShell:

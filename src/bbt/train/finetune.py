@@ -86,10 +86,10 @@ def build_model(cfg: OptimConfig, head_labels: dict[str, list[str]], multilabel:
         model, tok, report = load_model(cfg.init, cls_heads=head_labels, multilabel_heads=multilabel,
                                         task_heads=task_heads or {}, **lex)
         if model.bbt.lexical is not None:
-            import torch
+            from bbt.model.zero_init import zeros_
 
             for m in model.bbt.lexical.maps.values():
-                torch.nn.init.zeros_(m.weight)
+                zeros_(m.weight)
         if cfg.tokenizer:
             tok = load_tokenizer(cfg.tokenizer)
         if tok is None:
