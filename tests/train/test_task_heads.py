@@ -87,6 +87,34 @@ def test_span_targets_decode_back_to_the_gold_answer(name, data_dir, tok):
     assert exact >= 0.9 * answerable, (exact, answerable)
 
 
+def test_finna_extract_targets_are_whole_clauses_that_beat_lead(data_dir, tok):
+    from bbt.classical.summary import LeadModel
+    from bbt.tasks import metrics
+    from bbt.train.task_heads import oracle_extract
+
+    task = get_task("finna")
+    adapter = adapter_for(task)
+    head = type("H", (), {k: v for k, v in head_spec(task).items()})
+    examples = task.load(data_dir, "eval", limit=120)
+    texts = [adapter.text(task, e) for e in examples]
+    enc = encode(tok, texts, 512)
+    oracles, back = [], 0
+    for e, t, o in zip(examples, texts, enc.offsets):
+        body = t[len(task.prompt):]
+        oracle = oracle_extract(body, e.reference)
+        assert oracle and oracle in body and len(oracle) <= 90
+        tg = adapter.token_targets(task, e, t, o)
+        assert MODES[tg["span_mode"]] == "span"
+        back += adapter.answer(task, e, t, o, _ideal_span_output(tg), 0, head) == oracle
+        oracles.append(oracle)
+    assert back >= 0.9 * len(examples)  # the ideal head reads the extract back through the token offsets
+    lead = LeadModel()  # its defaults: the first sentence, 30 characters, dateline dropped
+    leads = [lead._lead(e.fields["text"], lead.length, lead.first_sentence, lead.drop_dateline) for e in examples]
+    refs = [e.reference for e in examples]
+    oracle_score, lead_score = (sum(metrics.rouge_chars(p, refs).values()) for p in (oracles, leads))
+    assert oracle_score > lead_score + 30  # the extract's ceiling is far above Lead (mean ROUGE in points x 3)
+
+
 def test_tagger_targets_decode_back_to_the_gold_pairs(data_dir, tok):
     from bbt.model.heads.tagger import bio_labels
 
@@ -158,14 +186,15 @@ def test_finetune_with_heads_serves_them_through_the_harness(data_dir, tokenizer
     from bbt.cli.main import app
     from bbt.train.finetune import FinetuneConfig, finetune
 
-    tasks = ("finese", "finner", "finre", "finnsp", "finfe")
+    tasks = ("finese", "finner", "finre", "finnsp", "finfe", "finna")
     cfg = FinetuneConfig(preset="tiny", tasks=tasks, tokenizer=str(tokenizer_dir), steps=6, batch_size=4,
                          max_input_len=64, warmup_steps=2, eval_every=6, eval_limit=3, log_every=1, lr=3e-3,
                          train_limit=60)
     out = tmp_path / "run"
     finetune(cfg, data_dir, out)
     saved = json.loads((out / "best" / "config.json").read_text())["bbt"]
-    assert set(saved["task_heads"]) == {"finese", "finner", "finre", "finnsp"} and set(saved["cls_heads"]) == {"finfe"}
+    assert set(saved["task_heads"]) == {"finese", "finner", "finre", "finnsp", "finna"}
+    assert set(saved["cls_heads"]) == {"finfe"}
     report = tmp_path / "eval.json"
     r = CliRunner().invoke(app, ["eval", "fincuge", "--model", str(out / "best"), "--data-dir", str(data_dir),
                                  "--tasks", ",".join(tasks), "--limit", "4", "--out", str(report), "--no-progress"])
@@ -180,6 +209,9 @@ def test_finetune_with_heads_serves_them_through_the_harness(data_dir, tokenizer
     examples = ese.load(data_dir, "eval", limit=8)
     for a, e in zip(head_answers(gen, ese, examples), examples):
         assert a == ese.none or a in e.input, a
+    na = get_task("finna")
+    examples = na.load(data_dir, "eval", limit=8)
+    assert all(a and a in e.fields["text"] for a, e in zip(head_answers(gen, na, examples), examples))
     ner = get_task("finner")
     examples = ner.load(data_dir, "eval", limit=8)
     for a, e in zip(head_answers(gen, ner, examples), examples):
@@ -245,6 +277,9 @@ def test_finetune_with_the_lexical_channel_and_neural_only_eval(data_dir, tokeni
                                      *flag])
         assert r.exit_code == 0, r.output
         results[len(flag)] = json.loads(report.read_text())
+    back, _, _ = load_model(out / "best")
+    # the channel learned in 4 steps (zero-initialised, it takes absolute optimiser steps: bbt.model.zero_init)
+    assert max(float(m.weight.detach().abs().max()) for m in back.bbt.lexical.maps.values()) > 1e-3
     assert results[1]["model"].endswith("#neural-only") and results[1]["neural_only"]
     assert not results[0]["model"].endswith("#neural-only")
     with pytest.raises(Exception, match="applies to BBT checkpoints"):
