@@ -88,3 +88,21 @@ def head_ceiling(
 
     run(tokenizers, resolve_data_dir(data_dir), out, limit, max_len)
     Console().print(out.with_suffix(".md").read_text(encoding="utf-8"))
+
+
+@bench_app.command("finner-crf")
+def finner_crf(
+    data_dir: DataDir = None,
+    limit: int = typer.Option(None, help="Only the first N rows of each list (default: all)."),
+    max_iterations: int = typer.Option(150, help="CRF L-BFGS iterations."),
+    workers: int = typer.Option(2, help="Variants fitted at once (CRFsuite uses one core each)."),
+    out: Path = typer.Option(Path("results/finner_crf.json"), help="JSON result; a .md beside it."),
+) -> None:
+    """The FinNER CRF's feature variants, each fitted on train and scored on eval."""
+    from rich.console import Console
+
+    from bbt.bench.finner_crf import run
+    from bbt.settings import resolve_data_dir
+
+    run(resolve_data_dir(data_dir), out, limit, max_iterations, workers)
+    Console().print(out.with_suffix(".md").read_text(encoding="utf-8"))
