@@ -324,3 +324,16 @@ def test_eval_reads_inputs_as_long_as_fine_tuning_did(tmp_path):
 
     (tmp_path / "bbt_state.json").write_text(json.dumps({"config": {"max_input_len": 256}}))
     assert trained_input_len(tmp_path) == 256 and trained_input_len(tmp_path / "none") is None
+
+
+def test_a_checkpoint_without_the_lexical_channel_inits_a_run_with_it(data_dir, tokenizer_dir, tmp_path):
+    from bbt.train.finetune import FinetuneConfig, finetune
+
+    base = dict(preset="tiny", tasks=("finfe",), tokenizer=str(tokenizer_dir), steps=2, batch_size=4, max_input_len=64,
+                warmup_steps=1, eval_every=0, save_every=2, log_every=1, lr=3e-3, train_limit=40)
+    finetune(FinetuneConfig(**base), data_dir, tmp_path / "plain")
+    assert not (tmp_path / "plain" / "best" / "lexical.json").exists()
+    finetune(FinetuneConfig(**base, init=str(tmp_path / "plain" / "best"), lexical="finfe", lexical_features=500),
+             data_dir, tmp_path / "fused")
+    back, _, _ = load_model(tmp_path / "fused" / "best")
+    assert back.lexical_features is not None and "finfe" in back.bbt.lexical.maps

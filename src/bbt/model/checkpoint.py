@@ -178,7 +178,7 @@ def load_checkpoint(path: str | Path, build: Callable[[BBTConfig], "nn.Module"],
                        f"{' ...' if len(unknown) > 5 else ''} (a different architecture?)")
     model.load_state_dict({own[k]: v for k, v in state.items() if k in own}, strict=False)
     model.eval()
-    if config.bbt.lexical:
+    if config.bbt.lexical and "lexical" not in settings_overrides:  # a caller that sets the channel fits its own
         from bbt.model.lexical import LEXICAL_FILE, LexicalFeatures
 
         if not (directory / LEXICAL_FILE).is_file():
