@@ -34,6 +34,11 @@ def test_bbt_train_fine_tunes_a_model_that_competes(bundle_dir, data_dir, tmp_pa
     assert m["steps"]["bbt_train"]["done"] and "bbt_note" not in m
     assert (root / "bbt" / "best" / "config.json").is_file() and (root / "tokenizer" / "tokenizer.json").is_file()
     assert m["bbt_trained"]["steps"] == 6
+    # pre-trained first (replaced-token detection on the shared corpus), and the fine-tune started from it
+    assert m["bbt_pretrained"]["steps"] == 3 and (root / "corpus" / "manifest.json").is_file()
+    state = json.loads((root / "bbt" / "best" / "bbt_state.json").read_text())
+    assert state["config"]["init"].endswith("bbt_pretrain/final")
+    assert json.loads((root / "bbt" / "best" / "config.json").read_text())["bbt"]["lexical"]  # fused by default
     for cap in ("forum_sentiment", "relations", "negative_news"):
         assert "bbt:best" in m["capabilities"][cap]["candidates"], cap
     done = {k: v["seconds"] for k, v in m["steps"].items()}

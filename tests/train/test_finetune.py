@@ -157,3 +157,12 @@ def test_cli_finetune_with_adafactor(data_dir, tokenizer_dir, tmp_path):
     # BBTError: `bbt` prints its message without a traceback (bbt.cli.main.main)
     assert isinstance(r.exception, BBTError) and "unknown optimizer 'sgd'" in str(r.exception)
     assert not (tmp_path / "bad").exists()  # refused before any work
+
+
+def test_best_is_only_replaced_by_a_better_eval_not_by_a_periodic_save(data_dir, tokenizer_dir, tmp_path):
+    out = tmp_path / "run"
+    # saves at 2 and 4 fall between the evals at 3 and 6: they may write last/, never best/
+    res = finetune(config(tokenizer_dir, save_every=2), data_dir, out)
+    state = json.loads((out / "best" / "bbt_state.json").read_text())
+    assert state["step"] == res["best_step"] in (3, 6) and state["eval_average"] == pytest.approx(
+        res["best_eval_average"])

@@ -108,14 +108,21 @@ def _step_select(data_dir: Path, root: Path, m: dict, progress: bool) -> None:
         m["capabilities"][cap] = spec
 
 
-# the recipe of `--bbt-train` (the one measured in docs/benchmarks.md), and its quick-mode shrink for tests
+# the recipe of `--bbt-train` (runs/pt_rtd -> runs/mini_rtd in docs/benchmarks.md), and its quick-mode shrink for
+# tests: replaced-token-detection pre-training on the shared corpus, then the fine-tune from it
+BBT_PRETRAIN = {"preset": "mini", "steps": 1400, "optimizer": "adafactor", "lr": 3e-2, "rtd_rate": 0.5,
+                "infill_rate": 0.25, "warmup_steps": 100}
+BBT_PRETRAIN_QUICK = {"preset": "tiny", "steps": 3, "batch_size": 4, "input_len": 64, "warmup_steps": 1,
+                      "save_every": 3, "log_every": 1}
 BBT_RECIPE = {"preset": "mini", "steps": 7500, "batch_size": 32, "optimizer": "adafactor", "lr": 1e-2,
               "eval_every": 750, "eval_limit": 100, "patience": 20, "max_input_len": 256}
 BBT_QUICK = {"preset": "tiny", "steps": 6, "batch_size": 4, "eval_every": 6, "eval_limit": 3, "max_input_len": 64,
              "train_limit": 60, "warmup_steps": 2, "lr": 3e-3}
-NO_BBT_NOTE = ("BBT was not trained in this build: the first-start build stays under 15 minutes, and fine-tuning "
-               "the mini model takes about 55 minutes on 2 cores. `bbt bundle build --bbt-train` trains it as a "
-               "bundle step (resumable) and lets it compete per capability; `--bbt DIR` adds a checkpoint you have.")
+BBT_LEXICAL = "finfe,finne,finnl,finre,finnsp"  # the fused tasks of that run
+NO_BBT_NOTE = ("BBT was not trained in this build: the first-start build stays under 15 minutes, and pre-training "
+               "+ fine-tuning the mini model takes about 75 minutes on 2 cores. `bbt bundle build --bbt-train` "
+               "trains it as a bundle step (resumable) and lets it compete per capability; `--bbt DIR` adds a "
+               "checkpoint you have.")
 
 
 def _step_bbt_train(data_dir: Path, root: Path, m: dict, progress: bool) -> None:
@@ -129,13 +136,35 @@ def _step_bbt_train(data_dir: Path, root: Path, m: dict, progress: bool) -> None
         quick = {"vocab_size": 2000, "character_coverage": 0.98, "input_sentence_size": 20_000} if _quick(m) else {}
         cfg = TokenizerTrainConfig(**quick)
         train_tokenizer(shared_corpus_sources(data_dir), tok, cfg, overwrite=True, show_progress=progress)
+    init = _bbt_pretrain(data_dir, root, tok, m, progress)
     recipe = {**BBT_RECIPE, **(BBT_QUICK if _quick(m) else {})}
-    cfg = FinetuneConfig(tokenizer=str(tok), time_budget_s=float(m["bbt_train"]["seconds"]),
+    cfg = FinetuneConfig(tokenizer=str(tok), init=init, time_budget_s=float(m["bbt_train"]["seconds"]),
                          lexical=m["bbt_train"].get("lexical", ""), **recipe)
     run = root / "bbt"
     res = finetune(cfg, data_dir, run, resume=(run / "last").is_dir())
     m["bbt_trained"] = {"path": "bbt/best", "steps": res["steps"], "seconds": round(res["seconds"], 1),
                         "eval_average_during_training": res["best_eval_average"]}
+
+
+def _bbt_pretrain(data_dir: Path, root: Path, tok: Path, m: dict, progress: bool) -> str | None:
+    """The shared corpus and a pre-training run within its budget (both resumable); the init of the fine-tune,
+    or None when the budget is 0."""
+    seconds = float(m["bbt_train"].get("pretrain_seconds", 0))
+    if seconds <= 0:
+        return None
+    from bbt.corpus.shared import build_shared
+    from bbt.pretrain.loop import PretrainConfig, pretrain
+
+    corpus, run = root / "corpus", root / "bbt_pretrain"
+    if not (corpus / "manifest.json").is_file():
+        build_shared(data_dir, corpus, progress=progress)
+    if not (run / "final" / "config.json").is_file():
+        cfg = PretrainConfig(tokenizer=str(tok), time_budget_s=seconds,
+                             **{**BBT_PRETRAIN, **(BBT_PRETRAIN_QUICK if _quick(m) else {})})
+        res = pretrain(cfg, corpus, run, resume=(run / "last").is_dir())
+        m["bbt_pretrained"] = {"path": "bbt_pretrain/final", "steps": res.get("steps"),
+                               "seconds": round(float(res.get("seconds", 0)), 1)}
+    return str(run / "final")
 
 
 def _candidate_name(path: str, taken: list[str]) -> str:
@@ -240,9 +269,11 @@ def _record(root: Path, m: dict, name: str, seconds: float, console: Console) ->
 
 def build_bundle(data_dir: str | Path, out: str | Path, bbt_candidates: list[str | Path] = (), force: bool = False,
                  progress: bool = True, console: Console | None = None, quick: bool = False,
-                 bbt_train_seconds: float = 0, bbt_lexical: str = "") -> dict:
+                 bbt_train_seconds: float = 0, bbt_lexical: str = BBT_LEXICAL,
+                 bbt_pretrain_seconds: float = 1200) -> dict:
     """Build (or finish) the bundle in `out`; returns the manifest. `bbt_train_seconds` > 0 also fine-tunes a BBT
-    model as a step (that many seconds at most) and lets it compete per capability."""
+    model as a step (that many seconds at most; after `bbt_pretrain_seconds` of pre-training when > 0) and lets
+    it compete per capability."""
     data_dir, root = Path(data_dir).resolve(), Path(out)
     console = console or Console(stderr=True)
     root.mkdir(parents=True, exist_ok=True)
@@ -260,7 +291,8 @@ def build_bundle(data_dir: str | Path, out: str | Path, bbt_candidates: list[str
         m = {}
     if m.get("bbt_candidates", []) != cands:
         m.get("steps", {}).pop("select", None)  # why: other candidates may change every choice
-    train = {"seconds": float(bbt_train_seconds), "lexical": bbt_lexical} if bbt_train_seconds > 0 else None
+    train = ({"seconds": float(bbt_train_seconds), "lexical": bbt_lexical, "pretrain_seconds": float(bbt_pretrain_seconds)}
+             if bbt_train_seconds > 0 else None)
     if train and m.get("bbt_train") != train:
         for step in ("bbt_train", "select"):
             m.get("steps", {}).pop(step, None)

@@ -35,8 +35,11 @@ def build(
     force: bool = typer.Option(False, help="Rebuild every step, ignoring what is cached."),
     bbt_train: bool = typer.Option(False, "--bbt-train", help="Also fine-tune the BBT mini model as a bundle step "
                                    "(resumable) and let it compete per capability."),
-    bbt_train_minutes: float = typer.Option(55.0, help="Time budget of --bbt-train's fine-tuning."),
-    bbt_lexical: str = typer.Option("", help="--bbt-train: tasks whose heads fuse the lexical channel."),
+    bbt_train_minutes: float = typer.Option(55.0, help="--bbt-train: time budget of the fine-tuning."),
+    bbt_pretrain_minutes: float = typer.Option(20.0, help="--bbt-train: replaced-token-detection pre-training on "
+                                               "the shared corpus before the fine-tune (0: fine-tune from scratch)."),
+    bbt_lexical: str = typer.Option("finfe,finne,finnl,finre,finnsp",
+                                    help="--bbt-train: tasks whose heads fuse the lexical channel (\"\" for none)."),
     progress: ShowProgress = True,
     report: Path = typer.Option(Path("results/bundle.json"), help="Copy of the manifest (+ a .md table beside it)."),
 ) -> None:
@@ -47,7 +50,7 @@ def build(
 
     m = build_bundle(resolve_data_dir(data_dir), out or default_bundle_dir(), bbt_candidates=bbt, force=force,
                      progress=progress, bbt_train_seconds=60 * bbt_train_minutes if bbt_train else 0,
-                     bbt_lexical=bbt_lexical)
+                     bbt_lexical=bbt_lexical, bbt_pretrain_seconds=60 * bbt_pretrain_minutes)
     print_manifest(m)
 
     from bbt.bundle.manifest import manifest_markdown

@@ -224,11 +224,12 @@ def finetune(cfg: FinetuneConfig, data_dir: Path, out: Path, resume: bool = Fals
             else:
                 state["bad_evals"] += 1
             shell.checkpoint(weights=weights)
-        elif at_end or step % cfg.save_every == 0:  # no evaluation: the latest weights are the result
-            state["best_step"] = step
+        elif at_end or step % cfg.save_every == 0:
             weights = shell.weights()
-            shell.save(out / "best", {"step": step, "eval_average": None, "config": state["config"]}, weights)
-            shell.checkpoint(weights=weights)
+            if not cfg.eval_every:  # no evaluation: the latest weights are the result
+                state["best_step"] = step
+                shell.save(out / "best", {"step": step, "eval_average": None, "config": state["config"]}, weights)
+            shell.checkpoint(weights=weights)  # why not best/: with evaluation, only a better score replaces it
         return state["bad_evals"] >= cfg.patience
 
     shell.train(micro_batch, after_step, "loss {task.fields[loss]:.3f}", name="finetune", loss=float("nan"))
