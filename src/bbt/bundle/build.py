@@ -202,7 +202,7 @@ def _step_finner(data_dir: Path, root: Path, m: dict, progress: bool) -> None:
     q = _quick(m)
     kw = {"limit": q["ner_texts"], "max_iterations": 30} if q else {}
     report = train_finner(data_dir, root / "finner", progress=progress, **kw)
-    m["capabilities"]["ner"] = {"engine": "finner-crf", "path": "finner", "name": "CRF over characters (FinNER gold)",
+    m["capabilities"]["ner"] = {"engine": "finner-crf", "path": "finner", "name": "CRF: characters, words, name lexicon (FinNER gold)",
                                 "eval": _summary(report)}
 
 

@@ -42,7 +42,8 @@ def make_model(task: Task) -> TaskModel:
         "finqa": lambda: QAModel("finqa", none),
         "fincqa": lambda: QAModel("fincqa", none, single_chars=True),  # products like 油, 煤, 猪 are one char
         "finna": lambda: LeadModel("finna"),
-        "finner": lambda: CRFModel("finner", none=none),
+        # the cheap leaderboard row: characters only (the served /v1/ner adds words + lexicon, bbt.extract.finner)
+        "finner": lambda: CRFModel("finner", none=none, words=False, lexicon=False),
     }
     if task.name not in makers:
         raise BBTError(f"no classical baseline for task {task.name!r}; baselines exist for {', '.join(makers)}")

@@ -1,8 +1,9 @@
 """The API's NER: the 11 FinNER types with character offsets, trained on FinNER's gold labels.
 
-`train_finner` fits the finner model of the classical baseline (a CRF over character features,
-bbt.classical.ner_crf) on the FinNER train list and scores it on the eval list with the harness's own metric
-(exact (span, type) micro-F1, per type). `FinNERModel.predict(texts)` tags the raw texts (no whitespace folding,
+`train_finner` fits a CRF over character features + jieba word positions + an out-of-fold train-name lexicon
+(bbt.classical.ner_crf; the variant chosen by `bbt bench finner-crf`, results/finner_crf.md: one choice on the
+eval split) on the FinNER train list and scores it on the eval list with the harness's own metric (exact
+(span, type) micro-F1, per type). The classical baseline's finner row is the same CRF on characters only. `FinNERModel.predict(texts)` tags the raw texts (no whitespace folding,
 so offsets index the caller's string) and returns {"text", "type", "start", "end"} per entity.
 
 The weakly supervised COMPANY / PERSON / ORG tagger (bbt.extract.ner) still proposes the entity candidates of
@@ -59,7 +60,7 @@ def train_finner(data_dir: str | Path, out: str | Path, limit: int | None = None
     fit_s = time.perf_counter() - t0
     outputs = model.predict(evals)
     scores = task.score([task.parse(o, e) for o, e in zip(outputs, evals)], evals)
-    report = {"format": FORMAT, "model": "CRF over character features (sklearn-crfsuite)", "types": list(FINNER_TYPES),
+    report = {"format": FORMAT, "model": "CRF over characters, jieba word positions and a train-name lexicon (sklearn-crfsuite)", "types": list(FINNER_TYPES),
               "train_rows": len(train), "eval_rows": len(evals), "fit_seconds": round(fit_s, 1),
               "score": round(scores["score"], 3), "metric": "entity micro-F1 (exact span, type) on FinNER eval",
               "scores": {k: round(v, 3) for k, v in scores.items()}}
