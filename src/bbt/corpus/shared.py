@@ -39,7 +39,7 @@ from bbt.text.corpus_text import _SEGMENTATION_SPACE, FINCUGE_TEXT_FIELDS
 # default min_chars per source; forum posts are often a few characters long
 DEFAULT_MIN_CHARS = {"news": 50, "forum": 5, "announcement": 50, "other": 20}
 FINCUGE_BY_SOURCE = {"news": ("finne", "finnl", "finna"), "forum": ("finfe",),
-                     "announcement": ("finqa", "finese"), "other": ("finre", "finnsp")}
+                     "announcement": ("finqa", "fincqa", "finese"), "other": ("finre", "finnsp", "finner")}
 
 
 @dataclass
@@ -52,20 +52,24 @@ class Job:
 
 
 def fincuge_train_texts(data_dir: Path, task: str) -> list[str]:
-    """Text cells of one FinCUGE *train* list; finqa keeps only the passage after the first "？"."""
+    """Text cells of one FinCUGE *train* list; finqa / fincqa keep only the passage after the first "？" (the
+    question names the answer); finner rows are {"text", "labels"} objects."""
     path = data_dir / "fincuge" / task / "train_list.json"
     rows = json.loads(path.read_text("utf-8"))
     if not isinstance(rows, list):
         raise DataError("a FinCUGE list file holds a JSON list of rows", file=str(path))
     out = []
     for row in rows:
-        if not isinstance(row, list):
+        if isinstance(row, dict):
+            cells = [row.get("text")] if task == "finner" else []
+        elif isinstance(row, list):
+            cells = [row[j] if j < len(row) else None for j in FINCUGE_TEXT_FIELDS[task]]
+        else:
             continue
-        for j in FINCUGE_TEXT_FIELDS[task]:
-            cell = row[j] if j < len(row) else None
+        for cell in cells:
             if not isinstance(cell, str):
                 continue
-            if task == "finqa":
+            if task in ("finqa", "fincqa"):
                 cell = cell.partition("？")[2] or cell
             out.append(cell)
     return out
