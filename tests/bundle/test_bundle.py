@@ -125,3 +125,24 @@ def test_bundle_backend_scores_what_the_api_answers(bundle_dir, bundle, data_dir
                                    str(data_dir), "--tasks", "finese", "--limit", "2", "--out", str(tmp_path / "x.json"),
                                    "--no-progress"])
     assert bad.exit_code != 0 and "does not answer finese" in str(bad.exception)
+
+
+def test_a_failing_step_keeps_the_background_steps_work(bundle_dir, data_dir, tmp_path, monkeypatch):
+    import bbt.bundle.build as build
+
+    root = tmp_path / "b"
+    shutil.copytree(bundle_dir, root)
+    m = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
+    for step in ("finner", "forecast"):
+        m["steps"].pop(step)
+    (root / MANIFEST).write_text(json.dumps(m), encoding="utf-8")
+
+    def broken(*_):
+        raise RuntimeError("forecast broke")
+
+    monkeypatch.setattr(build, "STEPS", tuple((n, broken if n == "forecast" else f) for n, f in build.STEPS))
+    with pytest.raises(RuntimeError, match="forecast broke"):
+        build_bundle(data_dir, root, progress=False, quick=True)
+    after = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
+    assert after["steps"]["finner"]["done"] and "forecast" not in after["steps"]  # the next run redoes forecast only
+    assert after["capabilities"]["ner"]["engine"] == "finner-crf"

@@ -19,13 +19,22 @@ from bbt.results import markdown_table, write_json, write_markdown
 TASKS = ("finese", "finqa", "fincqa", "finnsp", "finner", "finna")
 
 
+def _ideal_span_output(targets: dict) -> dict:
+    """The logits a perfect span head would give for these token targets (mode "span")."""
+    import torch
+
+    from bbt.model.heads.span import MODES
+
+    n = len(targets["span_start"])
+    return {"start": (torch.tensor(targets["span_start"]) > 0).float().view(1, n) * 20 - 10,
+            "end": (torch.tensor(targets["span_end"]) > 0).float().view(1, n) * 20 - 10,
+            "mode": torch.eye(len(MODES))[MODES.index("span")].view(1, -1)}
+
+
 def _extract_ceiling(tok, task, examples, max_len: int) -> dict:
     """finna: the task metric of the ideal head's extracts (whole clauses, read back through token offsets) and
     of Lead on the same rows; a summary is never recovered exactly, so the ceiling is a score, not a share."""
-    import torch
-
     from bbt.classical.summary import LeadModel
-    from bbt.model.heads.span import MODES
     from bbt.train.task_heads import adapter_for, encode
 
     adapter = adapter_for(task)
@@ -34,11 +43,7 @@ def _extract_ceiling(tok, task, examples, max_len: int) -> dict:
     enc = encode(tok, texts, max_len)
     preds = []
     for e, t, o in zip(examples, texts, enc.offsets):
-        tg = adapter.token_targets(task, e, t, o)
-        n = len(o)
-        out = {"start": (torch.tensor(tg["span_start"]) > 0).float().view(1, n) * 20 - 10,
-               "end": (torch.tensor(tg["span_end"]) > 0).float().view(1, n) * 20 - 10,
-               "mode": torch.eye(len(MODES))[MODES.index("span")].view(1, -1)}
+        out = _ideal_span_output(adapter.token_targets(task, e, t, o))
         preds.append(task.parse(adapter.answer(task, e, t, o, out, 0, head), e))
     lead = LeadModel(task.name).fit(examples)
     return {"ceiling": task.score(preds, examples)["score"], "gold": len(examples),
@@ -69,13 +74,8 @@ def _ceiling(tok, task, examples, max_len: int) -> dict:
             continue
         if MODES[tg["span_mode"]] != "span":
             continue
-        import torch
-
-        n = len(o)
-        out = {"start": (torch.tensor(tg["span_start"]) > 0).float().view(1, n) * 20 - 10,
-               "end": (torch.tensor(tg["span_end"]) > 0).float().view(1, n) * 20 - 10,
-               "mode": torch.eye(len(MODES))[MODES.index("span")].view(1, -1)}
         answerable += 1
+        out = _ideal_span_output(tg)
         exact += task.parse(adapter.answer(task, e, t, o, out, 0, head), e) == task.parse(e.target, e)
     if tags is not None:
         return {"ceiling": 100.0 * tp / max(gold, 1), "gold": gold, "what": "gold (span, type) pairs recovered"}

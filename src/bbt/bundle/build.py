@@ -19,7 +19,7 @@ from typing import Callable
 from rich.console import Console
 
 from bbt.bundle.engines import CheckpointEngine, ClassicalEngine
-from bbt.bundle.manifest import FORMAT, MANIFEST, TASK_OF, read_manifest, write_manifest
+from bbt.bundle.manifest import BBT_LEXICAL, FORMAT, MANIFEST, TASK_OF, read_manifest, write_manifest
 from bbt.errors import BBTError
 from bbt.results import dump_joblib
 from bbt.tasks import get_task
@@ -118,7 +118,6 @@ BBT_RECIPE = {"preset": "mini", "steps": 7500, "batch_size": 32, "optimizer": "a
               "eval_every": 750, "eval_limit": 100, "patience": 20, "max_input_len": 256}
 BBT_QUICK = {"preset": "tiny", "steps": 6, "batch_size": 4, "eval_every": 6, "eval_limit": 3, "max_input_len": 64,
              "train_limit": 60, "warmup_steps": 2, "lr": 3e-3}
-BBT_LEXICAL = "finfe,finne,finnl,finre,finnsp"  # the fused tasks of that run
 NO_BBT_NOTE = ("BBT was not trained in this build: the first-start build stays under 15 minutes, and pre-training "
                "+ fine-tuning the mini model takes about 75 minutes on 2 cores. `bbt bundle build --bbt-train` "
                "trains it as a bundle step (resumable) and lets it compete per capability; `--bbt DIR` adds a "
@@ -261,6 +260,21 @@ def _run_in_background(name: str, data_dir: Path, root: Path, m: dict) -> tuple[
     return sub["capabilities"], round(time.perf_counter() - t0, 1)
 
 
+def _join_background(root: Path, m: dict, pending: dict, console: Console, quiet: bool = False) -> None:
+    """Wait for the background steps and record each one that finished; `quiet`: while another step's failure is
+    being raised, a background failure is reported, not raised over it."""
+    for name, job in pending.items():
+        try:
+            caps, seconds = job.result()  # a failure in the child is raised here, with its message
+        except Exception as e:
+            if not quiet:
+                raise
+            console.print(f"    {name} failed too: {e}")
+            continue
+        m["capabilities"].update(caps)
+        _record(root, m, name, seconds, console)
+
+
 def _record(root: Path, m: dict, name: str, seconds: float, console: Console) -> None:
     m["steps"][name] = {"done": True, "seconds": seconds, "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     write_manifest(root, m)  # why: after every step, so a killed build resumes at the next one
@@ -326,12 +340,13 @@ def build_bundle(data_dir: str | Path, out: str | Path, bbt_candidates: list[str
                 continue
             console.print(f"[bold][{i}/{len(steps)}] {name}[/]")
             t0 = time.perf_counter()
-            fn(data_dir, root, m, progress)
+            try:
+                fn(data_dir, root, m, progress)
+            except BaseException:
+                _join_background(root, m, pending, console, quiet=True)  # why: its work survives this failure
+                raise
             _record(root, m, name, round(time.perf_counter() - t0, 1), console)
-        for name, job in pending.items():
-            caps, seconds = job.result()  # a failure in the child is raised here, with its message
-            m["capabilities"].update(caps)
-            _record(root, m, name, seconds, console)
+        _join_background(root, m, pending, console)
     m["build_seconds_total"] = round(sum(s["seconds"] for s in m["steps"].values()), 1)
     m["last_run_seconds"] = round(time.perf_counter() - t_all, 1)
     write_manifest(root, m)

@@ -17,6 +17,8 @@ FORMAT = 3
 CAPABILITIES = ("kg", "summarize", "forum_sentiment", "news_sentiment", "news_classify", "ner", "relations",
                 "events", "causal", "announcements", "negative_news", "forecast", "entity_candidates")
 # FinCUGE-backed capabilities: task whose eval split scores the candidates
+# the tasks whose heads fuse the lexical channel in `--bbt-train` (those of runs/mini_rtd, docs/benchmarks.md)
+BBT_LEXICAL = "finfe,finne,finnl,finre,finnsp"
 TASK_OF = {"forum_sentiment": "finfe", "news_sentiment": "finne", "news_classify": "finnl", "relations": "finre",
            "negative_news": "finnsp", "summarize": "finna"}
 

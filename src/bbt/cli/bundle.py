@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from bbt.bundle.manifest import BBT_LEXICAL
 from bbt.cli.options import DataDir, ShowProgress
 
 bundle_app = typer.Typer(no_args_is_help=True)
@@ -38,7 +39,7 @@ def build(
     bbt_train_minutes: float = typer.Option(55.0, help="--bbt-train: time budget of the fine-tuning."),
     bbt_pretrain_minutes: float = typer.Option(20.0, help="--bbt-train: replaced-token-detection pre-training on "
                                                "the shared corpus before the fine-tune (0: fine-tune from scratch)."),
-    bbt_lexical: str = typer.Option("finfe,finne,finnl,finre,finnsp",
+    bbt_lexical: str = typer.Option(BBT_LEXICAL,
                                     help="--bbt-train: tasks whose heads fuse the lexical channel (\"\" for none)."),
     progress: ShowProgress = True,
     report: Path = typer.Option(Path("results/bundle.json"), help="Copy of the manifest (+ a .md table beside it)."),
