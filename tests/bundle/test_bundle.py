@@ -72,6 +72,15 @@ def test_a_bbt_checkpoint_competes_per_capability(bundle_dir, data_dir, tokenize
         assert set(spec["candidates"]) == {"classical", "bbt:tiny"}
         best = max(spec["candidates"], key=spec["candidates"].get)
         assert spec["name"].startswith("bbt:") == (best == "bbt:tiny")
+    m["pins"] = {"forum_sentiment": "bbt", "news_sentiment": "classical"}
+    _step_select(data_dir, root, m, progress=False)
+    assert m["capabilities"]["forum_sentiment"]["name"] == "bbt:tiny"
+    assert m["capabilities"]["forum_sentiment"]["pinned"] is True
+    assert m["capabilities"]["news_sentiment"]["engine"] == "classical"
+    assert "pinned" not in m["capabilities"]["news_classify"]
+    m["bbt_candidates"], m["pins"] = [], {"relations": "bbt"}
+    with pytest.raises(BBTError, match="--pin relations=bbt"):
+        _step_select(data_dir, root, m, progress=False)
 
 
 def test_missing_or_foreign_bundles_are_clear_errors(tmp_path):

@@ -94,8 +94,14 @@ def _step_select(data_dir: Path, root: Path, m: dict, progress: bool) -> None:
                        limit=q["eval_rows"] if q else None,
                        cache_path=cache)
         scores[name] = res["tasks"]
+    pins = m.get("pins", {})
     for cap, task in TASK_OF.items():
-        best_name, best_spec, _ = max(candidates, key=lambda c: scores[c[0]][task]["score"])
+        # why a pin: to serve (and benchmark) a model the eval split does not pick, e.g. BBT behind a capability
+        # it loses by a point; the best candidate of the pinned kind serves, and the manifest says it was pinned
+        pool = [c for c in candidates if c[1]["engine"] == pins[cap]] if cap in pins else candidates
+        if not pool:
+            raise BBTError(f"--pin {cap}={pins[cap]}: no {pins[cap]} candidate in this build (add one with --bbt)")
+        best_name, best_spec, _ = max(pool, key=lambda c: scores[c[0]][task]["score"])
         spec = dict(best_spec)
         if spec["engine"] == "classical":
             spec["files"] = {task: _classical_file(task)}
@@ -105,6 +111,8 @@ def _step_select(data_dir: Path, root: Path, m: dict, progress: bool) -> None:
         r = scores[best_name][task]
         spec.update({"task": task, "split": "eval", "metric": r["metric"], "score": round(r["score"], 3),
                      "n": r["n"], "candidates": {n: round(s[task]["score"], 3) for n, s in scores.items()}})
+        if cap in pins:
+            spec["pinned"] = True
         m["capabilities"][cap] = spec
 
 
@@ -284,10 +292,11 @@ def _record(root: Path, m: dict, name: str, seconds: float, console: Console) ->
 def build_bundle(data_dir: str | Path, out: str | Path, bbt_candidates: list[str | Path] = (), force: bool = False,
                  progress: bool = True, console: Console | None = None, quick: bool = False,
                  bbt_train_seconds: float = 0, bbt_lexical: str = BBT_LEXICAL,
-                 bbt_pretrain_seconds: float = 1200) -> dict:
+                 bbt_pretrain_seconds: float = 1200, pins: dict[str, str] | None = None) -> dict:
     """Build (or finish) the bundle in `out`; returns the manifest. `bbt_train_seconds` > 0 also fine-tunes a BBT
     model as a step (that many seconds at most; after `bbt_pretrain_seconds` of pre-training when > 0) and lets
-    it compete per capability."""
+    it compete per capability. `pins` ({capability: "bbt" | "classical"}) overrides the selection for those
+    capabilities: the best candidate of that kind serves, marked `pinned` in the manifest."""
     data_dir, root = Path(data_dir).resolve(), Path(out)
     console = console or Console(stderr=True)
     root.mkdir(parents=True, exist_ok=True)
@@ -303,7 +312,12 @@ def build_bundle(data_dir: str | Path, out: str | Path, bbt_candidates: list[str
             raise BBTError(f"BBT checkpoint directory not found: {p}")
     if m.get("data_dir") != str(data_dir) or bool(m.get("quick")) != quick:
         m = {}
-    if m.get("bbt_candidates", []) != cands:
+    pins = dict(pins or {})
+    for cap, kind in pins.items():
+        if cap not in TASK_OF or kind not in ("bbt", "classical"):
+            raise BBTError(f"--pin {cap}={kind}: a pin is CAPABILITY=bbt|classical with a capability among "
+                           f"{', '.join(TASK_OF)}")
+    if m.get("bbt_candidates", []) != cands or m.get("pins", {}) != pins:
         m.get("steps", {}).pop("select", None)  # why: other candidates may change every choice
     train = ({"seconds": float(bbt_train_seconds), "lexical": bbt_lexical, "pretrain_seconds": float(bbt_pretrain_seconds)}
              if bbt_train_seconds > 0 else None)
@@ -315,7 +329,7 @@ def build_bundle(data_dir: str | Path, out: str | Path, bbt_candidates: list[str
         m.pop("bbt_note", None)
     elif not m.get("bbt_trained"):
         m["bbt_note"] = NO_BBT_NOTE
-    m.update({"kind": "bbt-bundle", "format": FORMAT, "data_dir": str(data_dir), "bbt_candidates": cands,
+    m.update({"kind": "bbt-bundle", "format": FORMAT, "data_dir": str(data_dir), "bbt_candidates": cands, "pins": pins,
               "python": platform.python_version(), "quick": quick})
     m.setdefault("capabilities", {})
     m.setdefault("steps", {})

@@ -81,6 +81,8 @@ def manifest_rows(m: dict) -> list[tuple[str, str, str, str]]:
         cands = spec.get("candidates")
         if cands and len(cands) > 1:
             note += "; candidates " + ", ".join(f"{k} {v}" for k, v in cands.items())
+        if spec.get("pinned"):
+            note += "; pinned by `--pin` (not the eval split's choice)"
         rows.append((cap, str(spec.get("name", spec.get("engine"))),
                      f"{score:.3f}" if isinstance(score, (int, float)) else "-", note))
     return rows

@@ -27,6 +27,18 @@ def print_manifest(m: dict) -> None:
         console.print(m["bbt_note"])
 
 
+def parse_pins(pins: list[str]) -> dict[str, str]:
+    from bbt.errors import BBTError
+
+    out = {}
+    for p in pins:
+        cap, sep, kind = p.partition("=")
+        if not sep:
+            raise BBTError(f"--pin {p!r}: expected CAPABILITY=bbt|classical, e.g. forum_sentiment=bbt")
+        out[cap.strip()] = kind.strip()
+    return out
+
+
 @bundle_app.command("build")
 def build(
     out: Path = typer.Option(None, help="Bundle directory (default: the service's default bundle, "
@@ -41,6 +53,8 @@ def build(
                                                "the shared corpus before the fine-tune (0: fine-tune from scratch)."),
     bbt_lexical: str = typer.Option(BBT_LEXICAL,
                                     help="--bbt-train: tasks whose heads fuse the lexical channel (\"\" for none)."),
+    pin: list[str] = typer.Option([], "--pin", help="CAPABILITY=bbt|classical: serve that kind for the capability "
+                                  "whatever the eval split says (repeatable; marked in the manifest)."),
     progress: ShowProgress = True,
     report: Path = typer.Option(Path("results/bundle.json"), help="Copy of the manifest (+ a .md table beside it)."),
 ) -> None:
@@ -51,7 +65,8 @@ def build(
 
     m = build_bundle(resolve_data_dir(data_dir), out or default_bundle_dir(), bbt_candidates=bbt, force=force,
                      progress=progress, bbt_train_seconds=60 * bbt_train_minutes if bbt_train else 0,
-                     bbt_lexical=bbt_lexical, bbt_pretrain_seconds=60 * bbt_pretrain_minutes)
+                     bbt_lexical=bbt_lexical, bbt_pretrain_seconds=60 * bbt_pretrain_minutes,
+                     pins=parse_pins(pin))
     print_manifest(m)
 
     from bbt.bundle.manifest import manifest_markdown

@@ -46,6 +46,48 @@ class FinNERModel:
         return out
 
 
+WEAK_TYPES = {"COMPANY": "公司", "PERSON": "人物", "ORG": "其他机构"}
+WINDOW = 30  # characters: a weak text sharing a window this long with a FinNER eval text is dropped
+
+
+def weak_examples(data_dir: str | Path, train: list, n: int, seed: int = 0) -> tuple[list, dict]:
+    """Up to `n` weakly labelled FinNER-shaped train rows: train-side texts (bbt.extract.ner.corpus_texts; never
+    a FinCUGE eval list) labelled by the gazetteer's matches. A name takes its most frequent type among the FinNER
+    train labels when it has one there, else COMPANY -> 公司, PERSON -> 人物, ORG -> 其他机构. The other eight types
+    stay unlabelled (the augmentation's known cost: their mentions in these texts are trained as O). Texts that
+    share a WINDOW-character stretch with a FinNER eval *text* (labels are not read) are dropped. Returns the rows
+    and what was done, for the report."""
+    import random
+
+    from bbt.classical.ner_crf import train_names
+    from bbt.extract.gazetteer import build_gazetteer
+    from bbt.extract.ner import corpus_texts
+    from bbt.tasks import Example, get_task
+
+    gold_type = train_names(train)
+    eval_windows = set()
+    for e in get_task("finner").load(data_dir, "eval"):
+        t = e.fields["text"]
+        eval_windows.update(t[i:i + WINDOW] for i in range(max(1, len(t) - WINDOW + 1)))
+    seen = {e.fields["text"] for e in train}
+    texts = [t for _, t in corpus_texts(data_dir) if t not in seen]
+    random.Random(seed).shuffle(texts)
+    step = WINDOW // 2  # any shared stretch of >= 1.5 windows contains one of these
+    gaz = build_gazetteer(data_dir)
+    rows, dropped_overlap = [], 0
+    for t in texts:
+        if len(rows) >= n:
+            break
+        if any(t[i:i + WINDOW] in eval_windows for i in range(0, max(1, len(t) - WINDOW + 1), step)):
+            dropped_overlap += 1
+            continue
+        pairs = tuple(dict.fromkeys((t[s:e], gold_type.get(t[s:e], WEAK_TYPES[typ])) for s, e, typ in gaz.label(t)))
+        fields = {"text": t, "entities": pairs}
+        rows.append(Example(f"weak-{len(rows)}", t, "", frozenset(pairs), fields))
+    return rows, {"weak_rows": len(rows), "weak_entities": sum(len(r.fields["entities"]) for r in rows),
+                  "dropped_eval_overlap": dropped_overlap, "seed": seed}
+
+
 def train_finner(data_dir: str | Path, out: str | Path, limit: int | None = None, max_iterations: int = 150,
                  progress: bool = False) -> dict:
     """Fit on FinNER train (the first `limit` rows), score on eval, save MODEL_FILE + report.json in `out`."""
