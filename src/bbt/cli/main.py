@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from bbt.cli.bench import bench_app
 from bbt.cli.bundle import bundle_app
+from bbt.cli.commentary import commentary_command
 from bbt.cli.corpus import corpus_app
 from bbt.cli.data import data_app
 from bbt.cli.eval import eval_app
@@ -42,6 +43,7 @@ app.add_typer(extract_app, name="extract", help="Event, causal and announcement 
 app.add_typer(corpus_app, name="corpus", help="Pre-training corpus: ingest, clean, dedup into Parquet shards.")
 app.add_typer(keys_app, name="keys", help="API keys of the service: create, list, revoke.")
 app.command("serve")(serve_command)
+app.command("commentary")(commentary_command)
 app.add_typer(bench_app, name="bench", help="Benchmarks: the API service, pre-training throughput.")
 app.add_typer(experiment_app, name="experiment", help="Experiments: the pre-training ablation.")
 

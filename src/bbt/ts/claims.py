@@ -40,7 +40,7 @@ NOT_PRICE = re.compile(r"(利润|收入|营收|业绩|同比|环比|销量|产�
                        r"出口|进口|成本|费用|资产|负债|市场规模|订单)")
 WINDOW_WORDS = {"一周": 5, "周": 5, "一个月": 20, "一月": 20, "月": 20, "三个月": 60, "一季度": 60, "季度": 60,
                 "半年": 120, "一年": 250}
-WINDOW = (r"(?:(?:近|过去|最近)(?P<n>" + NUM + r")个?(?:交易)?日|(?:近|过去|最近|本)(?P<w>一周|周|一个月|一月|月|三个月|"
+WINDOW = (r"(?:(?:近|过去|最近)(?P<n>" + NUM + r")个?(?:交易)?日|(?:这|这几|近|最近)(?P<d>" + NUM + r")天|(?:近|过去|最近|本)(?P<w>一周|周|一个月|一月|月|三个月|"
           r"一季度|季度|半年|一年))(?:来|以来|内|里|中)?")
 
 
@@ -114,8 +114,9 @@ def _direction(word: str) -> str:
 
 
 def _window(m: re.Match) -> int:
-    if m.groupdict().get("n"):
-        return cn_int(m["n"])
+    for g in ("n", "d"):
+        if m.groupdict().get(g):
+            return cn_int(m[g])
     if m.groupdict().get("w"):
         return WINDOW_WORDS[m["w"]]
     return 1

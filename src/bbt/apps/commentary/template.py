@@ -19,63 +19,85 @@ from bbt.ts.facts import Fact, WindowFacts
 STYLES = ("analyst", "retail")
 N_FACTS = 4  # salient facts a commentary states (at least 3 are required of every writer)
 
-UP_WORD = {"analyst": ("上涨", "收涨"), "retail": ("涨了", "涨了")}
-DOWN_WORD = {"analyst": ("下跌", "收跌"), "retail": ("跌了", "跌了")}
+def _pct(x: float, digits: int = 2) -> str:
+    return f"{abs(x) * 100:.{digits}f}%"
 
 
-def _pct(x: float) -> str:
-    return f"{abs(x) * 100:.2f}%"
-
-
-def _sentence(f: Fact, style: str, wf: WindowFacts, rng: random.Random) -> str | None:
-    a = style == "analyst"
+def _analyst(f: Fact, wf: WindowFacts, rng: random.Random) -> str | None:
+    """News / report register: full figures, 报收, 交易日, neutral verbs."""
     up = f.direction == "up"
     if f.kind == "change" and f.window == 1:
-        word = ("收涨" if up else "收跌") if a else ("涨了" if up else "跌了")
-        return rng.choice([f"今日{word}{_pct(f.value)}，报收{wf.close:.2f}元", f"当日{word}{_pct(f.value)}，收于{wf.close:.2f}元"]) \
-            if a else rng.choice([f"今天{word}{_pct(f.value)}，收在{wf.close:.2f}元", f"今天{word}{_pct(f.value)}"])
+        word = "收涨" if up else "收跌"
+        return rng.choice([f"今日{word}{_pct(f.value)}，报收{wf.close:.2f}元", f"当日{word}{_pct(f.value)}，收于{wf.close:.2f}元"])
     if f.kind == "change":
-        word = ("累计上涨" if up else "累计下跌") if a else ("涨了" if up else "跌了")
-        return f"近{f.window}个交易日{word}{_pct(f.value)}" if a else f"近{f.window}日{word}{_pct(f.value)}"
+        return f"近{f.window}个交易日累计{'上涨' if up else '下跌'}{_pct(f.value)}"
     if f.kind == "streak":
-        return (f"已连续{f.window}个交易日{'收涨' if up else '收跌'}" if a
-                else f"{f.window}连{'阳' if up else '阴'}了")
+        return f"已连续{f.window}个交易日{'收涨' if up else '收跌'}"
     if f.kind == "new_extreme":
-        what = "新高" if up else "新低"
-        return f"股价创{f.window}日{what}" if a else f"创{f.window}日{what}了"
-    if f.kind == "high":
-        return f"近{f.window}日最高价{f.value:.2f}元（{f.date}）" if a else f"最高到{f.value:.2f}元"
-    if f.kind == "low":
-        return f"近{f.window}日最低价{f.value:.2f}元（{f.date}）" if a else f"最低到{f.value:.2f}元"
+        return f"股价创{f.window}日{'新高' if up else '新低'}"
+    if f.kind in ("high", "low"):
+        return f"近{f.window}日{'最高' if f.kind == 'high' else '最低'}价{f.value:.2f}元（{f.date}）"
     if f.kind == "drawdown":
-        return f"较{f.window}日内高点回落{_pct(f.value)}" if a else f"较{f.window}日高点回撤{_pct(f.value)}"
+        return f"较{f.window}日内高点回落{_pct(f.value)}"
     if f.kind == "volume":
-        base = f"成交量{'放大至' if f.direction == 'spike' else '萎缩至'}前20日均量的{f.value:.2f}倍"
-        return (f"{'放量' if f.direction == 'spike' else '缩量'}明显，{base}" if a
-                else ("今天放量了" if f.direction == "spike" else "今天缩量了"))
+        spike = f.direction == "spike"
+        return f"{'放量' if spike else '缩量'}明显，成交量{'放大至' if spike else '萎缩至'}前20日均量的{f.value:.2f}倍"
     if f.kind == "limit":
-        if f.date != wf.end:
-            return None  # an earlier limit day: the limit count of the window says it
         run = f.extra.get("consecutive", 1)
-        if up:
-            return (f"今日封涨停" if run == 1 else f"今日涨停，{run}连板") if a else \
-                ("今天涨停了" if run == 1 else f"{run}连板了")
-        return "今日跌停" if a else "今天跌停了"
+        return ("今日封涨停" if run == 1 else f"今日涨停，{run}连板") if up else "今日跌停"
     if f.kind == "gap":
-        return f"早盘跳空{'高开' if up else '低开'}" if a else f"跳空{'高开' if up else '低开'}了"
+        return f"早盘跳空{'高开' if up else '低开'}"
     if f.kind == "ma_cross":
-        return f"收盘{'站上' if up else '跌破'}{f.window}日均线" if a else f"{'站上' if up else '跌破'}{f.window}日均线了"
+        return f"收盘{'站上' if up else '跌破'}{f.window}日均线"
     if f.kind == "volatility":
-        return f"波动率处于近一年{'高位' if f.direction == 'high' else '低位'}" if a else \
-            f"波动率处于{'高位' if f.direction == 'high' else '低位'}"
+        return f"波动率处于近一年{'高位' if f.direction == 'high' else '低位'}"
     if f.kind == "wavelet":
-        return f"小波分解的低频趋势{'向上' if up else '向下'}" if a else f"低频趋势{'向上' if up else '向下'}"
+        return f"小波分解的低频趋势{'向上' if up else '向下'}"
     return None
 
 
-OPENERS = {"analyst": ("{name}", "{name}盘面：", "{name}方面，"), "retail": ("{name}", "说说{name}：", "{name}：")}
+def _retail(f: Fact, wf: WindowFacts, rng: random.Random) -> str | None:
+    """Forum register (as in finfe's posts): short, first person, rounded figures, exclamations."""
+    up = f.direction == "up"
+    if f.kind == "change" and f.window == 1:
+        return rng.choice([f"今天涨了{_pct(f.value, 1)}！", f"今天涨了{_pct(f.value, 1)}，爽"]) if up else \
+            rng.choice([f"今天跌了{_pct(f.value, 1)}，被埋了", f"今天跌了{_pct(f.value, 1)}，心累"])
+    if f.kind == "change":
+        return f"这{f.window}天{'涨了' if up else '跌了'}{_pct(f.value, 1)}{'，拿住了' if up else '，割肉还是扛？'}"
+    if f.kind == "streak":
+        return f"{f.window}连{'阳' if up else '阴'}了{'！' if up else '，啥时候是个头'}"
+    if f.kind == "new_extreme":
+        return f"创{f.window}日{'新高了，别卖！' if up else '新低了，抄底吗？'}"
+    if f.kind in ("high", "low"):
+        return f"{'最高' if f.kind == 'high' else '最低'}到{f.value:.2f}元{'就回来了' if f.kind == 'high' else '又弹回来'}" \
+            if f.date != wf.end else None
+    if f.kind == "drawdown":
+        return f"较{f.window}日高点回撤{_pct(f.value, 1)}，套牢了"
+    if f.kind == "volume":
+        return "今天放量了，主力进场？" if f.direction == "spike" else "缩量了，没人玩了"
+    if f.kind == "limit":
+        run = f.extra.get("consecutive", 1)
+        return ("涨停了！好久没坐火箭了" if run == 1 else f"{run}连板了！") if up else "跌停了，血亏"
+    if f.kind == "gap":
+        return f"跳空{'高开' if up else '低开'}了"
+    if f.kind == "ma_cross":
+        return f"{'站上' if up else '跌破'}{f.window}日均线了"
+    if f.kind == "volatility":
+        return f"波动率处于{'高位，心脏受不了' if f.direction == 'high' else '低位，磨人'}"
+    if f.kind == "wavelet":
+        return None  # an analysis-tool fact; not forum talk
+    return None
+
+
+def _sentence(f: Fact, style: str, wf: WindowFacts, rng: random.Random) -> str | None:
+    if f.kind == "limit" and f.date != wf.end:
+        return None  # an earlier limit day is not the day's news
+    return (_analyst if style == "analyst" else _retail)(f, wf, rng)
+
+
+OPENERS = {"analyst": ("{name}", "{name}盘面：", "{name}方面，"), "retail": ("", "{name}，", "")}
 CLOSERS = {"analyst": ("后市关注量能变化。", "短期走势仍需观察成交配合。", "投资者注意控制仓位。"),
-           "retail": ("兄弟们怎么看？", "拿住别慌。", "明天再看看。", "不追高，等回调。")}
+           "retail": ("兄弟们怎么看？", "拿住别慌！", "明天继续看戏。", "别追高，等回调再说。", "心态要稳！")}
 
 
 @dataclass
@@ -130,6 +152,8 @@ def realise(wf: WindowFacts, style: str = "analyst", name: str | None = None, n_
         else:
             dropped.append(s)
     opener = rng.choice(OPENERS[style]).format(name=name)
-    body = "，".join(kept)
-    text = f"{opener}{body}。{rng.choice(CLOSERS[style])}" if kept else rng.choice(CLOSERS[style])
+    sep = "，" if style == "analyst" else " "
+    body = sep.join(kept).rstrip("！？")
+    end = "。" if style == "analyst" else rng.choice(("，", "！"))
+    text = f"{opener}{body}{end}{rng.choice(CLOSERS[style])}" if kept else rng.choice(CLOSERS[style])
     return Commentary(text, style, kept_facts, check_text(text, wf.series, wf.code), dropped)
