@@ -122,6 +122,13 @@ class BBTClient:
         body = [i.model_dump() if isinstance(i, BaseModel) else i for i in items]
         return self._post("/v1/forecast", {"items": body}, s.ForecastResponse)
 
+    def commentary(self, series: list[dict] | None = None, code: str | None = None, end: str | None = None,
+                   style: str = "analyst") -> s.CommentaryResponse:
+        """Commentary on daily bars ({date, open, high, low, close, volume}, oldest first) or on a stock code the
+        service has the history of; every claim comes back with its verdict."""
+        body = {"series": series, "code": code, "end": end, "style": style}
+        return self._post("/v1/commentary", {k: v for k, v in body.items() if v is not None}, s.CommentaryResponse)
+
     def forecast_series(self, values: list[float], horizon: int = 5, name: str = "value",
                         decompose: bool = True) -> s.ForecastResult:
         """One series in, its forecast out (shortcut of `forecast`)."""

@@ -56,3 +56,28 @@ def fincuge(
     console.print(console_table([result, *others]))
     console.print(f"average {result['average']:.2f} over {len(result['tasks'])} task(s); "
                   f"wrote {out}, {out.with_suffix('.md')} (outputs cached in {cache_path(out)})")
+
+
+@eval_app.command("commentary")
+def commentary(
+    model: str = typer.Option("template", help="The writer: template (our realiser) or openai:URL[#MODEL]."),
+    windows: int = typer.Option(500, help="Windows drawn from the data directory's A-share histories."),
+    texts: Path = typer.Option(None, help="Score these texts instead: JSON lines {csv|series, end, text[, code]}."),
+    seed: int = typer.Option(0, help="Seed of the window draw."),
+    data_dir: DataDir = None,
+    out: Path = typer.Option(Path("results/commentary.json"), help="Result JSON (+ .md beside it for --model)."),
+) -> None:
+    """Claim precision, contradictions, numeric error, facts covered and the style check of commentary."""
+    from rich.console import Console
+
+    from bbt.eval import commentary as ev
+    from bbt.settings import resolve_data_dir
+
+    if texts is not None:
+        res = ev.run_texts(texts, out)
+        t = res["totals"]
+        Console().print(f"{t['texts']} texts, {t['claims']} claims ({t['checkable']} checkable): precision "
+                        f"{ev._fmt(t['precision'])}, contradictions {ev._fmt(t['contradiction_rate'])}; wrote {out}")
+        return
+    ev.run(model, resolve_data_dir(data_dir), windows, out, seed=seed)
+    Console().print(out.with_suffix(".md").read_text(encoding="utf-8"))

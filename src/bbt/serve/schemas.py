@@ -322,6 +322,64 @@ class ForecastResponse(BaseModel):
     results: list[ForecastResult]
 
 
+# --- commentary -----------------------------------------------------------------------------------------------
+class Bar(Strict):
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+    date: str = Field(description="Trading day, YYYY-MM-DD.", examples=["2020-07-03"])
+    open: float = Field(gt=0)
+    high: float = Field(gt=0)
+    low: float = Field(gt=0)
+    close: float = Field(gt=0)
+    volume: float = Field(ge=0)
+
+
+class CommentaryRequest(Strict):
+    series: list[Bar] | None = Field(None, description="Daily bars, oldest first (at least 21); or give `code` "
+                                                       "and the history is read from the service's data directory.")
+    code: str | None = Field(None, description="Stock code (sets the board's price limits; with no series, which "
+                                               "history to read).", examples=["600519"])
+    end: str | None = Field(None, description="End date: only bars up to and including it are read (default: the "
+                                              "last bar).", examples=["2020-07-03"])
+    style: Literal["analyst", "retail"] = Field("analyst", description="analyst: news / report voice; retail: "
+                                                                       "forum voice.")
+
+
+class Claim(BaseModel):
+    start: int = Field(description="Character offset of the claim in `text` (end exclusive).")
+    end: int
+    text: str
+    kind: str
+    stated: dict
+    actual: dict = Field(description="What the series says.")
+    verdict: Literal["verified", "wrong", "contradicted", "unverifiable"]
+    fact: str = Field(description="The id of the fact the claim states ('' when none).")
+
+
+class Fact(BaseModel):
+    id: str
+    kind: str
+    window: int
+    direction: str
+    value: float
+    date: str
+    salience: float
+    extra: dict
+
+
+class CommentaryResponse(BaseModel):
+    text: str
+    style: str
+    writer: str = Field(description="Who wrote the text: template (the realiser) or a model.")
+    code: str | None
+    name: str | None
+    end: str = Field(description="The last trading day read.")
+    close: float
+    claims: list[Claim]
+    facts_used: list[Fact] = Field(description="The facts the text states.")
+    facts: list[Fact] = Field(description="Every fact of the window, most salient first.")
+    summary: dict
+
+
 # --- errors and health ---------------------------------------------------------------------------------------
 class ErrorDetail(BaseModel):
     type: str

@@ -311,13 +311,22 @@ def _close_level(s: Series, m: re.Match, tol: Tolerance) -> Verdict:
 @claim("extreme_level", r"(?P<what>最高|最低)(?:价)?(?:触及|达到|探至|至|到|为|报)?" + PRICE)
 def _extreme_level(s: Series, m: re.Match, tol: Tolerance) -> Verdict:
     p, w = float(m["price"]), min(60, len(s.close))
-    col = s.high if m["what"] == "最高" else s.low
-    # the day's extreme or the window's: both readings are common
-    candidates = [col[-1], col[-w:].max() if m["what"] == "最高" else col[-w:].min()]
-    ok = any(abs(p - c) <= max(0.01, tol.price_relative * c) for c in candidates)
-    kind = "high" if m["what"] == "最高" else "low"
-    return ("verified" if ok else "wrong"), {"day": float(col[-1]), "window": float(candidates[1])}, \
-        f"{kind}:{w}::" if ok else ""
+    high = m["what"] == "最高"
+    col = s.high if high else s.low
+    i = len(col) - w + int(np.argmax(col[-w:]) if high else np.argmin(col[-w:]))
+    close_to = lambda c: abs(p - c) <= max(0.01, tol.price_relative * c)  # noqa: E731
+    # the window's extreme or the day's: both readings are common
+    window_ok, day_ok = close_to(col[i]), close_to(col[-1])
+    day = pd.Timestamp(s.rows["date"].iloc[i]).date().isoformat()
+    fact = f"{'high' if high else 'low'}:{w}::{day}" if window_ok else ""
+    return ("verified" if window_ok or day_ok else "wrong"), {"day": float(col[-1]), "window": float(col[i])}, fact
+
+
+@claim("flat_day", r"(?:今日|当日|今天)?(?:平收|收平)")
+def _flat_day(s: Series, m: re.Match, tol: Tolerance) -> Verdict:
+    r = change(s.close, 1) * 100
+    fact = f"change:1::{s.end}" if r == 0 else ""
+    return ("verified" if abs(r) < 0.05 else "wrong"), {"pct": round(r, 2), "window": 1}, fact
 
 
 @claim("day_change", r"(?:今日|当日|今天|全天|收盘|日内|该股|股价)?(?P<dir>" + UP + "|" + DOWN + r")(?:为|达到|达)?了?(?:约|近|超)?" + PCT)

@@ -26,6 +26,8 @@ def _pct(x: float, digits: int = 2) -> str:
 def _analyst(f: Fact, wf: WindowFacts, rng: random.Random) -> str | None:
     """News / report register: full figures, 报收, 交易日, neutral verbs."""
     up = f.direction == "up"
+    if f.kind == "change" and not f.direction:
+        return f"今日平收，报收{wf.close:.2f}元" if f.window == 1 else None
     if f.kind == "change" and f.window == 1:
         word = "收涨" if up else "收跌"
         return rng.choice([f"今日{word}{_pct(f.value)}，报收{wf.close:.2f}元", f"当日{word}{_pct(f.value)}，收于{wf.close:.2f}元"])
@@ -59,6 +61,8 @@ def _analyst(f: Fact, wf: WindowFacts, rng: random.Random) -> str | None:
 def _retail(f: Fact, wf: WindowFacts, rng: random.Random) -> str | None:
     """Forum register (as in finfe's posts): short, first person, rounded figures, exclamations."""
     up = f.direction == "up"
+    if f.kind == "change" and not f.direction:
+        return "今天平收，没动" if f.window == 1 else None
     if f.kind == "change" and f.window == 1:
         return rng.choice([f"今天涨了{_pct(f.value, 1)}！", f"今天涨了{_pct(f.value, 1)}，爽"]) if up else \
             rng.choice([f"今天跌了{_pct(f.value, 1)}，被埋了", f"今天跌了{_pct(f.value, 1)}，心累"])
