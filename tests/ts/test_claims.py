@@ -47,3 +47,14 @@ def test_limit_and_moving_average_claims():
 
 def test_chinese_numerals():
     assert [cn_int(s) for s in ("五", "二十", "十五", "六十", "12")] == [5, 20, 15, 60, 12]
+
+
+def test_the_documented_phrasings_parse_as_their_claims(falling):
+    said = {"近20日累计上涨15%": "window_change", "这5天跌了3.2%": "window_change", "本周涨幅达4%": "window_change",
+            "今日收涨2.31%": "day_change", "平收": "flat_day", "较60日内高点回落11%": "drawdown",
+            "连续4个交易日收涨": "streak", "3连阳": "streak", "2连板": "limit_run", "近20日有3个涨停": "limit_count",
+            "创年内新低": "new_extreme", "站上20日均线": "ma_break", "跌破10.5元": "level_break",
+            "成交量放大至前20日均量的2.3倍": "volume_ratio", "最高价10.80元": "extreme_level", "跳空高开": "gap",
+            "波动率处于近一年高位": "volatility", "低频趋势向上": "wavelet_trend"}
+    for text, kind in said.items():
+        assert [c.kind for c in check_text(text, falling, "600000")] == [kind], text
