@@ -106,3 +106,20 @@ def finner_crf(
 
     run(resolve_data_dir(data_dir), out, limit, max_iterations, workers)
     Console().print(out.with_suffix(".md").read_text(encoding="utf-8"))
+
+
+@bench_app.command("text-series")
+def text_series(
+    data_dir: DataDir = None,
+    seed: int = typer.Option(0, help="Seed of the placebo shuffles and the bootstrap."),
+    draws: int = typer.Option(2000, help="Day-clustered bootstrap draws."),
+    out: Path = typer.Option(Path("results/text_series.json"), help="JSON result; a .md beside it."),
+) -> None:
+    """Does text help the series? Next-day open on news days: series alone vs text + series, with intervals."""
+    from rich.console import Console
+
+    from bbt.bench.text_series import run
+    from bbt.settings import resolve_data_dir
+
+    run(resolve_data_dir(data_dir), out, seed, draws)
+    Console().print(out.with_suffix(".md").read_text(encoding="utf-8"))
