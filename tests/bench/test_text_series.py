@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 
 from bbt.bench.text_series import _targets, run, series_features
 from bbt.pretrain.joint import build_joint_examples
@@ -14,9 +15,10 @@ def test_features_and_target_keep_to_their_days(data_dir):
     x = series_features(np.stack([e.series]))
     assert x.shape == (1, 9) and np.isfinite(x).all()
     gap, up = _targets([e])
-    assert gap[0] == e.target[0, 0] / e.series[-1, 3] - 1 and up[0] == (gap[0] > 0)
-    later = e.series.copy()
-    assert np.array_equal(series_features(np.stack([later])), x)  # the features are a function of the window only
+    assert gap[0] == pytest.approx(float(e.target[0, 0]) / float(e.series[-1, 3]) - 1, rel=1e-6) and up[0] == (gap[0] > 0)
+    bumped = e.series.copy()
+    bumped[-1, 3] *= 1.1  # the last close moves the 1-day return feature
+    assert series_features(np.stack([bumped]))[0, 0] > x[0, 0]
     assert all(d < e.day for d in e.news_dates) and e.window_end < e.day
 
 

@@ -60,14 +60,14 @@ def _metrics(gap, up, pred_gap, prob_up) -> dict:
             "gap_mae_pp": float(np.mean(np.abs(pred_gap - gap)) * 100)}
 
 
-def _bootstrap(days: np.ndarray, gap, up, preds: dict[str, tuple], seed: int = 0, draws: int = DRAWS) -> dict:
+def _bootstrap(days: np.ndarray, gap, up, preds: dict[str, tuple], seed: int = 0, n_draws: int = DRAWS) -> dict:
     """Day-clustered bootstrap: per model the 95% interval of each metric; and the paired interval of
     (text + series) - series."""
     rng = np.random.default_rng(seed)
     uniq, inv = np.unique(days, return_inverse=True)
     members = [np.flatnonzero(inv == k) for k in range(len(uniq))]
     draws: dict[str, list[dict]] = {m: [] for m in preds}
-    for _ in range(draws):
+    for _ in range(n_draws):
         idx = np.concatenate([members[k] for k in rng.integers(0, len(uniq), len(uniq))])
         for m, (pg, pu) in preds.items():
             draws[m].append(_metrics(gap[idx], up[idx], pg[idx], pu[idx]))
