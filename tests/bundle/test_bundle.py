@@ -155,3 +155,14 @@ def test_a_failing_step_keeps_the_background_steps_work(bundle_dir, data_dir, tm
     after = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
     assert after["steps"]["finner"]["done"] and "forecast" not in after["steps"]  # the next run redoes forecast only
     assert after["capabilities"]["ner"]["engine"] == "finner-crf"
+
+
+def test_pins_parse_and_bad_ones_are_clear_errors(tmp_path):
+    from bbt.cli.bundle import parse_pins
+
+    assert parse_pins(["forum_sentiment=bbt", " relations = classical "]) == {"forum_sentiment": "bbt",
+                                                                             "relations": "classical"}
+    with pytest.raises(BBTError, match="CAPABILITY=bbt"):
+        parse_pins(["forum_sentiment"])
+    with pytest.raises(BBTError, match="--pin kg=bbt"):
+        build_bundle(tmp_path, tmp_path / "b", progress=False, pins={"kg": "bbt"})

@@ -31,12 +31,13 @@ def test_texts_from_a_file(data_dir, tmp_path):
     bars = [{"date": str(d.date()), "open": o, "high": h, "low": lo, "close": c, "volume": v}
             for d, o, h, lo, c, v in frame[frame["date"] <= end].tail(40)[
                 ["date", "open", "high", "low", "close", "volume"]].itertuples(index=False)]
-    lines = [{"csv": str(csv), "end": end, "text": f"收于{close:.2f}元"},
+    lines = [{"csv": str(csv), "end": end, "text": f"收于{close:.2f}元", "style": "analyst"},
              {"series": bars, "end": end, "text": f"收于{close * 1.2:.2f}元"}]
     f = tmp_path / "texts.jsonl"
     f.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines), encoding="utf-8")
-    res = run_texts(f, tmp_path / "out.json")
+    res = run_texts(f, tmp_path / "out.json", data_dir)
     assert [r["claims"][0]["verdict"] for r in res["texts"]] == ["verified", "wrong"]
+    assert set(res["totals"]["style_match"]) == {"analyst"} and "reads_as" in res["texts"][0]
     assert res["totals"]["precision"] == 0.5
     f.write_text(json.dumps(lines[0]) + "\n" + json.dumps({"end": end, "text": "x"}), encoding="utf-8")
     with pytest.raises(DataError, match="row 2"):

@@ -58,3 +58,10 @@ def test_the_documented_phrasings_parse_as_their_claims(falling):
             "波动率处于近一年高位": "volatility", "低频趋势向上": "wavelet_trend"}
     for text, kind in said.items():
         assert [c.kind for c in check_text(text, falling, "600000")] == [kind], text
+
+
+def test_a_dated_extreme_must_name_the_right_day(falling):
+    first = str(falling["date"].iloc[-60].date())
+    top = falling["high"].iloc[-60:].max()
+    assert verdicts(f"近60日最高价{top:.2f}元（{first}）", falling) == [("extreme_level", "verified")]
+    assert verdicts(f"近60日最高价{top:.2f}元（2000-01-03）", falling) == [("extreme_level", "wrong")]

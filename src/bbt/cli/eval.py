@@ -74,7 +74,11 @@ def commentary(
     from bbt.settings import resolve_data_dir
 
     if texts is not None:
-        res = ev.run_texts(texts, out)
+        try:
+            root = resolve_data_dir(data_dir)
+        except BBTError:
+            root = None  # why: scoring claims needs no data directory; only the style check does
+        res = ev.run_texts(texts, out, root)
         t = res["totals"]
         Console().print(f"{t['texts']} texts, {t['claims']} claims ({t['checkable']} checkable): precision "
                         f"{ev._fmt(t['precision'])}, contradictions {ev._fmt(t['contradiction_rate'])}; wrote {out}")

@@ -243,10 +243,22 @@ def load_texts(path: Path) -> list[tuple[Window, str, str | None]]:
     return items
 
 
-def run_texts(path: Path, out: Path) -> dict:
+def run_texts(path: Path, out: Path, data_dir: Path | None = None) -> dict:
+    """Score the texts of a JSON-lines file; lines with a "style" (analyst | retail) also get the style check
+    (it needs the data directory's FinCUGE train texts)."""
     items = load_texts(path)
     windows = [w for w, _, _ in items]
     scored = score_texts(windows, [t for _, t, _ in items], None)
     res = {"texts_file": str(path), **scored}
+    styled = [(k, st) for k, (_, _, st) in enumerate(items) if st in STYLE_SOURCE]
+    if styled and data_dir is not None:
+        from bbt.classical.source_style import SourceStyleModel
+
+        model = SourceStyleModel().fit(data_dir)
+        read_as = model.predict([items[k][1] for k, _ in styled])
+        for (k, st), r in zip(styled, read_as):
+            res["texts"][k]["reads_as"] = r
+        res["totals"]["style_match"] = {st: float(np.mean([r == STYLE_SOURCE[st] for (_, s2), r in zip(styled, read_as)
+                                                           if s2 == st])) for st in {s for _, s in styled}}
     write_json(out, res)
     return res

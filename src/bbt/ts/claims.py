@@ -308,7 +308,8 @@ def _close_level(s: Series, m: re.Match, tol: Tolerance) -> Verdict:
     return ("verified" if ok else "wrong"), {"close": float(s.close[-1])}, ""
 
 
-@claim("extreme_level", r"(?P<what>最高|最低)(?:价)?(?:触及|达到|探至|至|到|为|报)?" + PRICE)
+@claim("extreme_level", r"(?P<what>最高|最低)(?:价)?(?:触及|达到|探至|至|到|为|报)?" + PRICE +
+       r"(?:[（(](?P<date>\d{4}-\d{2}-\d{2})[)）])?")
 def _extreme_level(s: Series, m: re.Match, tol: Tolerance) -> Verdict:
     p, w = float(m["price"]), min(60, len(s.close))
     high = m["what"] == "最高"
@@ -319,7 +320,11 @@ def _extreme_level(s: Series, m: re.Match, tol: Tolerance) -> Verdict:
     window_ok, day_ok = close_to(col[i]), close_to(col[-1])
     day = pd.Timestamp(s.rows["date"].iloc[i]).date().isoformat()
     fact = f"{'high' if high else 'low'}:{w}::{day}" if window_ok else ""
-    return ("verified" if window_ok or day_ok else "wrong"), {"day": float(col[-1]), "window": float(col[i])}, fact
+    actual = {"day": float(col[-1]), "window": float(col[i]), "window_date": day}
+    if m["date"]:  # a dated extreme: the date must be the window extreme's (or the end day's, for the day's)
+        ok = (window_ok and m["date"] == day) or (day_ok and m["date"] == s.end)
+        return ("verified" if ok else "wrong"), actual, fact if ok else ""
+    return ("verified" if window_ok or day_ok else "wrong"), actual, fact
 
 
 @claim("flat_day", r"(?:今日|当日|今天)?(?:平收|收平)")
