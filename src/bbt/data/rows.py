@@ -22,7 +22,12 @@ def series_frame(rows: list) -> pd.DataFrame:
             if col not in r:
                 raise DataError(f"series[{i}] has no {col!r}", row=i, column=col)
     df = pd.DataFrame([{c: r[c] for c in FIELDS} for r in rows])
-    dates = pd.to_datetime(df["date"], errors="coerce", format="mixed")
+    try:
+        dates = pd.to_datetime(df["date"].astype(str), errors="coerce", format="mixed")
+        if getattr(dates.dt, "tz", None) is not None:
+            dates = dates.dt.tz_localize(None)  # why: a trading day is a calendar day; the offset is dropped
+    except (ValueError, TypeError, OverflowError) as e:  # mixed time zones, out-of-range years
+        raise DataError(f"series dates are not one kind of date ({e})", column="date") from None
     if dates.isna().any():
         i = int(dates.isna().to_numpy().argmax())
         raise DataError(f"series[{i}].date {rows[i]['date']!r} is not a date", row=i, column="date")

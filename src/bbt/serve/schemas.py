@@ -326,11 +326,12 @@ class ForecastResponse(BaseModel):
 class Bar(Strict):
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
     date: str = Field(description="Trading day, YYYY-MM-DD.", examples=["2020-07-03"])
-    open: float = Field(gt=0)
-    high: float = Field(gt=0)
-    low: float = Field(gt=0)
-    close: float = Field(gt=0)
-    volume: float = Field(ge=0)
+    # why the bounds: ratios of prices must stay finite (a price of 1e-300 against 1e300 overflows)
+    open: float = Field(ge=1e-6, le=1e15)
+    high: float = Field(ge=1e-6, le=1e15)
+    low: float = Field(ge=1e-6, le=1e15)
+    close: float = Field(ge=1e-6, le=1e15)
+    volume: float = Field(ge=0, le=1e18)
 
 
 class CommentaryRequest(Strict):

@@ -73,7 +73,12 @@ def cut(frame: pd.DataFrame, end) -> pd.DataFrame:
     for col in ("date", "open", "high", "low", "close", "volume"):
         if col not in frame.columns:
             raise DataError(f"price series has no {col!r} column (columns: {list(frame.columns)})", column=col)
-    end_ts = pd.Timestamp(end)
+    try:
+        end_ts = pd.Timestamp(end)
+    except (ValueError, TypeError, OverflowError):
+        raise DataError(f"end date {end!r} is not a date such as 2020-07-03", column="date") from None
+    if pd.isna(end_ts):
+        raise DataError(f"end date {end!r} is not a date such as 2020-07-03", column="date")
     rows = frame[pd.to_datetime(frame["date"]) <= end_ts].reset_index(drop=True)
     if len(rows) < MIN_ROWS:
         raise DataError(f"{len(rows)} trading day(s) on or before {end_ts.date()}; facts need at least {MIN_ROWS}",
