@@ -33,6 +33,43 @@ class BBTGenerator:
                        return_tensors="pt")
         return {"input_ids": enc["input_ids"].to(self.device), "attention_mask": enc["attention_mask"].to(self.device)}
 
+    def _length_chunks(self, prompts: list[str], max_tokens: int = 512) -> list[tuple[list[int], dict]]:
+        """(row indices, encoded batch) chunks of prompts sorted by token length, each at most `max_tokens`
+        padded tokens: short texts batched with long ones would otherwise pay for the long one's padding."""
+        ids = self.tok(list(prompts), max_length=self.max_input_len, truncation=True)["input_ids"]
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        chunks, cur = [], []
+        for i in order:  # ascending lengths: the newest row is the longest of its chunk
+            if cur and (len(cur) + 1) * len(ids[i]) > max_tokens:
+                chunks.append(cur)
+                cur = []
+            cur.append(i)
+        if cur:
+            chunks.append(cur)
+        pad = self.tok.pad_token_id
+        out = []
+        for rows in chunks:
+            width = max(len(ids[i]) for i in rows)
+            x = torch.full((len(rows), width), pad, dtype=torch.long)
+            m = torch.zeros((len(rows), width), dtype=torch.long)
+            for r, i in enumerate(rows):
+                x[r, :len(ids[i])] = torch.tensor(ids[i])
+                m[r, :len(ids[i])] = 1
+            out.append((rows, {"input_ids": x.to(self.device), "attention_mask": m.to(self.device)}))
+        return out
+
+    def _head_logits(self, task: str, prompts: list[str]) -> torch.Tensor:
+        """[B, n_labels] logits of `task`'s classification head, in the order of `prompts` (length-chunked)."""
+        parts, rows_all = [], []
+        for rows, enc in self._length_chunks(prompts):
+            hidden, mask, _ = self.model.encode(**enc)
+            parts.append(self.model.classify(task, hidden, mask, lexical=self.lexical(task, [prompts[i] for i in rows])))
+            rows_all += rows
+        logits = torch.cat(parts).float()
+        out = torch.empty_like(logits)
+        out[torch.tensor(rows_all)] = logits
+        return out
+
     @torch.inference_mode()
     def generate(self, prompts: list[str], max_new_tokens: int = 32, task: str | None = None) -> list[str]:
         if task is not None and task in self.model.bbt.cls_heads:
@@ -46,9 +83,9 @@ class BBTGenerator:
     def classify(self, task: str, prompts: list[str], threshold: float = 0.5) -> list[str]:
         """Label names from the task's classification head; multi-label heads join labels with '、'."""
         labels = self.model.config.bbt.cls_heads[task]
-        enc = self._encode(prompts)
-        hidden, mask, _ = self.model.encode(**enc)
-        logits = self.model.classify(task, hidden, mask, lexical=self.lexical(task, prompts))  # [B, n_labels]
+        if not prompts:
+            return []
+        logits = self._head_logits(task, prompts)  # [B, n_labels]
         if task in self.model.config.bbt.multilabel_heads:
             probs = torch.sigmoid(logits)
             out = []
@@ -65,9 +102,7 @@ class BBTGenerator:
         labels = self.model.config.bbt.cls_heads[task]
         if not prompts:
             return list(labels), torch.zeros(0, len(labels))
-        hidden, mask, _ = self.model.encode(**self._encode(prompts))
-        logits = self.model.classify(task, hidden, mask, lexical=self.lexical(task, prompts))
-        return list(labels), torch.softmax(logits.float(), dim=-1).cpu()
+        return list(labels), torch.softmax(self._head_logits(task, prompts), dim=-1).cpu()
 
 
 def trained_input_len(path: str | Path) -> int | None:
