@@ -342,7 +342,9 @@ def _day_change(s: Series, m: re.Match, tol: Tolerance) -> Verdict:
 def check_text(text: str, rows: pd.DataFrame, code: str | None = None, st: bool = False,
                tol: Tolerance = Tolerance()) -> list[Claim]:
     """Every claim of `text` about the series `rows` (dated up to the end day the text was written at)."""
-    s = Series(rows.reset_index(drop=True), code, st)
+    rows = rows.reset_index(drop=True)
+    rows.attrs = {}  # why: pandas deep-copies attrs on every column access
+    s = Series(rows, code, st)
     taken = np.zeros(len(text) + 1, bool)
     out = []
     for name, pattern, fn in CHECKS:

@@ -80,6 +80,7 @@ def cut(frame: pd.DataFrame, end) -> pd.DataFrame:
     if pd.isna(end_ts):
         raise DataError(f"end date {end!r} is not a date such as 2020-07-03", column="date")
     rows = frame[pd.to_datetime(frame["date"]) <= end_ts].reset_index(drop=True)
+    rows.attrs = {}  # why: pandas deep-copies attrs (a loader's gap report) on every column access
     if len(rows) < MIN_ROWS:
         raise DataError(f"{len(rows)} trading day(s) on or before {end_ts.date()}; facts need at least {MIN_ROWS}",
                         column="date")
