@@ -163,7 +163,7 @@ def test_openai_model_from_spec_and_errors(fake_openai, monkeypatch):
     backend = load_backend("openai:http://127.0.0.1:9/v1#m")  # nothing listens on port 9
     backend.retries, backend.backoff = 1, 0.01
     with pytest.raises(BBTError, match="gave up after 2 tries"):
-        backend._complete("hi", 4)
+        backend.complete("hi", 4)
 
 
 # ---------------------------------------------------------------------------------------------- tiny HF models

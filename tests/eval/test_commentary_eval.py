@@ -42,3 +42,11 @@ def test_texts_from_a_file(data_dir, tmp_path):
     f.write_text(json.dumps(lines[0]) + "\n" + json.dumps({"end": end, "text": "x"}), encoding="utf-8")
     with pytest.raises(DataError, match="row 2"):
         run_texts(f, tmp_path / "out.json")
+    f.write_bytes("收于".encode("gbk"))
+    with pytest.raises(DataError, match="not UTF-8"):
+        run_texts(f, tmp_path / "out.json")
+    f.write_text("\n\n")
+    with pytest.raises(DataError, match="no JSON lines"):
+        run_texts(f, tmp_path / "out.json")
+    with pytest.raises(DataError, match="no such file"):
+        run_texts(tmp_path / "nope.jsonl", tmp_path / "out.json")

@@ -111,7 +111,14 @@ class LiveServer:
 
 
 # ------------------------------------------------------------------------------------------- requests pool
-def request_pool(data_dir: Path, n: int = 120, seed: int = 0) -> list[tuple[str, dict]]:
+def bench_frames(data_dir: Path, n: int = 5) -> list:
+    """The first `n` A-share histories: the price inputs of the forecast and commentary requests."""
+    from bbt.data import load_market_file
+
+    return [load_market_file(f) for f in sorted((data_dir / "stocks" / "ashare_qfq").glob("*.csv"))[:n]]
+
+
+def request_pool(data_dir: Path, frames: list, n: int = 120, seed: int = 0) -> list[tuple[str, dict]]:
     """Mixed (path, body) requests built from real rows of the eval splits and a real price history."""
     rng = random.Random(seed)
 
@@ -119,10 +126,6 @@ def request_pool(data_dir: Path, n: int = 120, seed: int = 0) -> list[tuple[str,
         return json.loads((data_dir / "fincuge" / task / "eval_list.json").read_text("utf-8"))
 
     fe, ne, nl, re_, na, nsp, ese = (rows(t) for t in ("finfe", "finne", "finnl", "finre", "finna", "finnsp", "finese"))
-    from bbt.data import load_market_file
-
-    files = sorted((data_dir / "stocks" / "ashare_qfq").glob("*.csv"))[:5]
-    frames = [load_market_file(f) for f in files]
     closes = [f["close"].to_numpy()[-200:].tolist() for f in frames]
     bars = commentary_bodies(frames)
     makers = [
@@ -334,15 +337,13 @@ def run_api_bench(bundle: Path, data_dir: Path, out: Path, cfg: ApiBenchConfig |
         say(f"latency ({cfg.latency_clients} clients, single texts) ...")
         result["latency"] = asyncio.run(latency(server, short, cfg))
         say(f"  p99 {result['latency']['p99_ms']} ms")
-        from bbt.data import load_market_file
-
-        frames = [load_market_file(f) for f in sorted((data_dir / "stocks" / "ashare_qfq").glob("*.csv"))[:5]]
+        frames = bench_frames(data_dir)
         say(f"commentary latency ({cfg.latency_clients} clients, 120 bars each) ...")
         result["commentary_latency"] = asyncio.run(latency(server, [], cfg, "/v1/commentary",
                                                            commentary_bodies(frames)))
         say(f"  p99 {result['commentary_latency']['p99_ms']} ms")
         say(f"mixed load ({cfg.load_clients} clients, {cfg.seconds_load:.0f} s) ...")
-        result["load"] = asyncio.run(load_run(server, request_pool(data_dir), cfg))
+        result["load"] = asyncio.run(load_run(server, request_pool(data_dir, frames), cfg))
         say(f"  {result['load']['requests']} requests, 5xx {result['load']['status_5xx']}, "
             f"mismatched {result['load']['mismatched']}, lost {result['load']['transport_errors']}")
         result["rss_after_load_mib"] = round(server.rss_bytes() / 2**20, 1)

@@ -24,13 +24,14 @@ def load_stock(data_dir: str | Path, code: str) -> pd.DataFrame:
     if csv.is_file():
         return load_market_file(csv)
     panel = data_dir / PANEL
+    why = "no such file"
     if panel.is_file():
         try:
             return next(iter(load_panel_parquet(panel, codes=[c]).values()))
-        except BBTError:
-            pass
-    raise BBTError(f"stock {code!r}: no history in {data_dir / 'stocks' / 'ashare_qfq'} or {panel}; pass a price "
-                   "file instead (--csv / series rows)")
+        except BBTError as e:  # a code the panel lacks, or an unreadable panel: said below either way
+            why = str(e)
+    raise BBTError(f"stock {code!r}: no file {csv}, and the panel {panel}: {why}; pass a price file instead "
+                   "(--csv / series rows)")
 
 
 @functools.lru_cache(maxsize=4)

@@ -90,7 +90,7 @@ class OpenAIWriter:
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=self.backend.concurrency) as pool:
-            return list(pool.map(lambda w: self.backend._complete(self.prompt(w, style), 300), windows))
+            return list(pool.map(lambda w: self.backend.complete(self.prompt(w, style), 300), windows))
 
 
 def load_writer(spec: str):
@@ -119,9 +119,9 @@ def draw_windows(data_dir: Path, n: int, seed: int = 0, per_stock: int = 10) -> 
         ok = np.flatnonzero((frame["date"] >= pd.Timestamp(SINCE)).to_numpy() & (np.arange(len(frame)) >= 260))
         if len(ok) < per_stock:
             continue
+        st, name = is_st(data_dir, code), stock_name(data_dir, code)
         for j in np.sort(rng.choice(ok, size=per_stock, replace=False)):
-            wf = window_facts(frame, frame["date"].iloc[j], code=code, st=is_st(data_dir, code))
-            out.append(Window(code, stock_name(data_dir, code), is_st(data_dir, code), wf))
+            out.append(Window(code, name, st, window_facts(frame, frame["date"].iloc[j], code=code, st=st)))
             if len(out) == n:
                 return out
     if not out:
@@ -213,8 +213,16 @@ def load_texts(path: Path) -> list[tuple[Window, str, str | None]]:
     from bbt.data.market import load_market_file
     from bbt.data.rows import series_frame
 
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise DataError("no such file", file=str(path)) from None
+    except UnicodeDecodeError as e:
+        raise DataError(f"not UTF-8 text (byte {e.start})", file=str(path)) from None
+    if not any(line.strip() for line in lines):
+        raise DataError("no JSON lines in the file", file=str(path))
     items = []
-    for i, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+    for i, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:

@@ -50,6 +50,12 @@ class Limits:
         for i, t in enumerate(texts):
             self.text(t, f"{field}[{i}]")
 
+    def bars(self, bars: Sequence, field: str) -> None:
+        """Daily bars of /v1/commentary: at most max_series_len of them."""
+        if len(bars) > self.s.max_series_len:
+            raise InputLimitError(field, f"{field} has {len(bars)} bars; at most {self.s.max_series_len}",
+                                  type_="series_too_long")
+
     def series(self, series: dict[str, list[float]], horizon: int, max_horizon: int, field: str) -> None:
         self.batch(list(series), f"{field}.series")
         lengths = {name: len(v) for name, v in series.items()}

@@ -27,7 +27,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from bbt.ts.facts import VOLUME_BASE, change, limit_flags, streak
+from bbt.ts.facts import VOLUME_BASE, change, fact_id, limit_flags, streak, volatility_percentile
 
 CN_NUM = {"一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
           "二十": 20, "三十": 30, "六十": 60, "一百二十": 120, "二百五十": 250}
@@ -127,7 +127,7 @@ def _pct_verdict(s: Series, window: int, direction: str, pct: float, tol: Tolera
         return "unverifiable", {"rows": len(s.close)}, ""
     r = change(s.close, window) * 100
     actual = {"pct": round(r, 2), "window": window}
-    fact = f"change:{window}:{'up' if r > 0 else 'down' if r < 0 else ''}:{s.end}"
+    fact = fact_id("change", window, "up" if r > 0 else "down" if r < 0 else "", s.end)
     if (r > 0) != (direction == "up") or r == 0:
         return "contradicted", actual, fact
     ok = abs(abs(r) - pct) <= max(tol.pct_points, tol.pct_relative * abs(r))
@@ -141,7 +141,8 @@ def _drawdown(s: Series, m: re.Match, tol: Tolerance) -> Verdict:
     dd = (1 - s.close[-1] / s.close[-w:].max()) * 100
     pct = float(m["pct"])
     ok = abs(dd - pct) <= max(tol.pct_points, tol.pct_relative * dd)
-    return ("verified" if ok else "wrong"), {"drawdown_pct": round(float(dd), 2), "window": w}, f"drawdown:{w}:down:{s.end}"
+    actual = {"drawdown_pct": round(float(dd), 2), "window": w}
+    return ("verified" if ok else "wrong"), actual, fact_id("drawdown", w, "down", s.end)
 
 
 @claim("limit_count", r"近(?P<n>" + NUM + r")个?(?:交易)?日(?:内|以来)?(?:共有|共|有|出现|录得)?(?P<k>" + NUM +
@@ -162,7 +163,7 @@ def _volume_ratio(s: Series, m: re.Match, tol: Tolerance) -> Verdict:
     ratio = float(s.volume[-1] / np.mean(s.volume[-1 - n:-1]))
     ok = abs(ratio - float(m["ratio"])) <= max(0.05, 0.05 * ratio)
     kind = "spike" if ratio >= 1 else "drought"
-    return ("verified" if ok else "wrong"), {"ratio": round(ratio, 3)}, f"volume:1:{kind}:{s.end}"
+    return ("verified" if ok else "wrong"), {"ratio": round(ratio, 3)}, fact_id("volume", 1, kind, s.end)
 
 
 @claim("gap", r"跳空(?P<what>高开|低开)")
@@ -171,23 +172,22 @@ def _gap(s: Series, m: re.Match, tol: Tolerance) -> Verdict:
     up = m["what"] == "高开"
     hit = o > ph if up else o < pl
     other = o < pl if up else o > ph
-    return ("verified" if hit else "contradicted" if other else "wrong"), \
-        {"open": float(o), "prev_high": float(ph), "prev_low": float(pl)}, f"gap:1:{'up' if up else 'down'}:{s.end}"
+    actual = {"open": float(o), "prev_high": float(ph), "prev_low": float(pl)}
+    return ("verified" if hit else "contradicted" if other else "wrong"), actual, \
+        fact_id("gap", 1, "up" if up else "down", s.end)
 
 
 @claim("volatility", r"波动率?(?:已)?(?:处于|位于|升至|降至|来到)(?:近一年|一年来|年内)?的?(?P<what>高位|低位)")
 def _volatility(s: Series, m: re.Match, tol: Tolerance) -> Verdict:
-    rets = np.diff(np.log(s.close))
-    if len(rets) < 80:
+    vol = volatility_percentile(s.close)
+    if vol is None:
         return "unverifiable", {"rows": len(s.close)}, ""
-    vol20 = pd.Series(rets).rolling(20).std().to_numpy()[-250:]
-    vol20 = vol20[~np.isnan(vol20)]
-    pct = float(np.mean(vol20 <= vol20[-1]))
+    pct = vol[1]
     high = m["what"] == "高位"
     ok = pct >= 0.7 if high else pct <= 0.3
     other = pct <= 0.3 if high else pct >= 0.7
     return ("verified" if ok else "contradicted" if other else "wrong"), {"percentile": round(pct, 3)}, \
-        f"volatility:20:{'high' if high else 'low'}:{s.end}"
+        fact_id("volatility", 20, "high" if high else "low", s.end)
 
 
 @claim("wavelet_trend", r"低频(?:趋势|部分|分量)(?:仍)?(?P<what>向上|向下|上行|下行)")
@@ -216,7 +216,7 @@ def _streak(s: Series, m: re.Match, tol: Tolerance) -> Verdict:
     run = streak(s.close)
     run = int(run)
     actual = {"streak": run}
-    fact = f"streak:{abs(run)}:{'up' if run > 0 else 'down'}:{s.end}"
+    fact = fact_id("streak", abs(run), "up" if run > 0 else "down", s.end)
     if run == 0 or (run > 0) != (direction == "up"):
         return "contradicted", actual, fact
     return ("verified" if abs(run) >= n else "wrong"), actual, fact
@@ -227,7 +227,8 @@ def _limit_run(s: Series, m: re.Match, tol: Tolerance) -> Verdict:
     flags, run = s.limit_up, 0
     while run < len(flags) and flags[-1 - run]:
         run += 1
-    return ("verified" if run >= cn_int(m["n"]) else "wrong"), {"consecutive_limit_up": run}, f"limit:1:up:{s.end}"
+    verdict = "verified" if run >= cn_int(m["n"]) else "wrong"
+    return verdict, {"consecutive_limit_up": run}, fact_id("limit", 1, "up", s.end)
 
 
 @claim("limit", r"(?P<neg>未|没有|没)?(?P<what>涨停|跌停)")
@@ -237,7 +238,7 @@ def _limit(s: Series, m: re.Match, tol: Tolerance) -> Verdict:
     if s.code is None:
         return "unverifiable", {"reason": "no stock code: board limits unknown"}, ""
     said = not m["neg"]
-    fact = f"limit:1:{'up' if up else 'down'}:{s.end}"
+    fact = fact_id("limit", 1, "up" if up else "down", s.end)
     if said == hit:
         return "verified", {"at_limit": hit}, fact if hit else ""
     if said and bool((s.limit_down if up else s.limit_up)[-1]):
@@ -256,7 +257,7 @@ def _new_extreme(s: Series, m: re.Match, tol: Tolerance) -> Verdict:
     hit = (s.close[-1] > prior_c.max() or s.high[-1] > prior_h.max()) if up else \
         (s.close[-1] < prior_c.min() or s.low[-1] < prior_l.min())
     other = (s.close[-1] < prior_c.min()) if up else (s.close[-1] > prior_c.max())
-    fact = f"new_extreme:{n}:{'up' if up else 'down'}:{s.end}"
+    fact = fact_id("new_extreme", n, "up" if up else "down", s.end)
     return ("verified" if hit else "contradicted" if other else "wrong"), {"window": n, "hit": bool(hit)}, fact
 
 
@@ -267,7 +268,7 @@ def _ma_break(s: Series, m: re.Match, tol: Tolerance) -> Verdict:
         return "unverifiable", {"rows": len(s.close)}, ""
     ma = pd.Series(s.close).rolling(n).mean().to_numpy()
     up = m["what"] in ("突破", "站上", "站稳", "上穿")
-    return _break_verdict(s.close, ma, up, tol, f"ma_cross:{n}:{'up' if up else 'down'}:{s.end}",
+    return _break_verdict(s.close, ma, up, tol, fact_id("ma_cross", n, "up" if up else "down", s.end),
                           {"ma": round(float(ma[-1]), 3)})
 
 
@@ -297,7 +298,7 @@ def _volume(s: Series, m: re.Match, tol: Tolerance) -> Verdict:
     spike = m["what"] == "放量"
     ok = ratio >= tol.spike if spike else ratio <= tol.drought
     opposite = ratio <= 1 / tol.spike if spike else ratio >= 1 / tol.drought
-    fact = f"volume:1:{'spike' if spike else 'drought'}:{s.end}"
+    fact = fact_id("volume", 1, "spike" if spike else "drought", s.end)
     return ("verified" if ok else "contradicted" if opposite else "wrong"), {"ratio": round(ratio, 3)}, fact
 
 
@@ -319,7 +320,7 @@ def _extreme_level(s: Series, m: re.Match, tol: Tolerance) -> Verdict:
     # the window's extreme or the day's: both readings are common
     window_ok, day_ok = close_to(col[i]), close_to(col[-1])
     day = pd.Timestamp(s.rows["date"].iloc[i]).date().isoformat()
-    fact = f"{'high' if high else 'low'}:{w}::{day}" if window_ok else ""
+    fact = fact_id("high" if high else "low", w, "", day) if window_ok else ""
     actual = {"day": float(col[-1]), "window": float(col[i]), "window_date": day}
     if m["date"]:  # a dated extreme: the date must be the window extreme's (or the end day's, for the day's)
         ok = (window_ok and m["date"] == day) or (day_ok and m["date"] == s.end)
@@ -330,7 +331,7 @@ def _extreme_level(s: Series, m: re.Match, tol: Tolerance) -> Verdict:
 @claim("flat_day", r"(?:今日|当日|今天)?(?:平收|收平)")
 def _flat_day(s: Series, m: re.Match, tol: Tolerance) -> Verdict:
     r = change(s.close, 1) * 100
-    fact = f"change:1::{s.end}" if r == 0 else ""
+    fact = fact_id("change", 1, "", s.end) if r == 0 else ""
     return ("verified" if abs(r) < 0.05 else "wrong"), {"pct": round(r, 2), "window": 1}, fact
 
 

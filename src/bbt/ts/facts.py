@@ -42,10 +42,26 @@ class Fact:
 
     @property
     def id(self) -> str:
-        return f"{self.kind}:{self.window}:{self.direction}:{self.date}"
+        return fact_id(self.kind, self.window, self.direction, self.date)
 
     def to_dict(self) -> dict:
         return {"id": self.id, **asdict(self)}
+
+
+def fact_id(kind: str, window: int, direction: str, date: str) -> str:
+    """The id a fact and a claim that states it share (claims are matched to facts by it, for coverage)."""
+    return f"{kind}:{window}:{direction}:{date}"
+
+
+def volatility_percentile(close: np.ndarray) -> tuple[float, float] | None:
+    """(annualised 20-day volatility at the end, its percentile among the last year's 20-day volatilities), or
+    None with fewer than 81 closes."""
+    rets = np.diff(np.log(close))
+    if len(rets) < 80:
+        return None
+    vol20 = pd.Series(rets).rolling(20).std().to_numpy()[-250:]
+    vol20 = vol20[~np.isnan(vol20)]
+    return float(vol20[-1] * np.sqrt(250)), float(np.mean(vol20 <= vol20[-1]))
 
 
 @dataclass
@@ -181,13 +197,10 @@ def window_facts(frame: pd.DataFrame, end, code: str | None = None, st: bool = F
                 add("ma_cross", w, "up", ma[-1], salience=1.2 + w / 100)
             elif close[-2] >= ma[-2] and close[-1] < ma[-1]:
                 add("ma_cross", w, "down", ma[-1], salience=1.2 + w / 100)
-    if n > 80:
-        vol20 = pd.Series(rets).rolling(20).std().to_numpy()[-250:]
-        vol20 = vol20[~np.isnan(vol20)]
-        pct = float(np.mean(vol20 <= vol20[-1]))
-        if pct >= 0.8 or pct <= 0.2:
-            add("volatility", 20, "high" if pct >= 0.8 else "low", vol20[-1] * np.sqrt(250),
-                salience=0.8 + 2 * abs(pct - 0.5), percentile=pct)
+    vol = volatility_percentile(close)
+    if vol is not None and (vol[1] >= 0.8 or vol[1] <= 0.2):
+        add("volatility", 20, "high" if vol[1] >= 0.8 else "low", vol[0], salience=0.8 + 2 * abs(vol[1] - 0.5),
+            percentile=vol[1])
     facts += wavelet_facts(close[-span:], end_day)
     return WindowFacts(code, end_day, float(close[-1]), facts, rows)
 

@@ -75,7 +75,8 @@ class OpenAIBackend:
     def prompt(self, task: Task, example: Example) -> str:
         return task.instruction(example)
 
-    def _complete(self, text: str, max_tokens: int) -> str:
+    def complete(self, text: str, max_tokens: int) -> str:
+        """One chat completion of `text` (temperature 0), with the retries of `_request`."""
         body = {"model": self.model, "messages": [{"role": "user", "content": text}], "temperature": 0,
                 "max_tokens": max_tokens}
         reply = self._request("POST", "/chat/completions", json=body)
@@ -88,4 +89,4 @@ class OpenAIBackend:
         texts = [self.prompt(task, ex) for ex in examples]
         budget = task.max_new_tokens + self.extra_tokens
         with ThreadPoolExecutor(max_workers=min(self.concurrency, max(1, len(texts)))) as pool:
-            return list(pool.map(lambda t: self._complete(t, budget), texts))
+            return list(pool.map(lambda t: self.complete(t, budget), texts))

@@ -49,8 +49,7 @@ def _answer(body: CommentaryRequest, data_dir) -> dict:
 async def commentary(body: CommentaryRequest, svc: Service = Depends(service)) -> CommentaryResponse:
     """Facts of the window ending at `end` -> text in the chosen voice; each claim carries its character offsets,
     the fact it states and the checker's verdict."""
-    if body.series is not None and len(body.series) > svc.limits.s.max_series_len:
-        raise InputLimitError("series", f"series has {len(body.series)} bars; at most {svc.limits.s.max_series_len}",
-                              type_="series_too_long")
+    if body.series is not None:
+        svc.limits.bars(body.series, "series")
     data_dir = getattr(svc.bundle, "manifest", {}).get("data_dir")
     return CommentaryResponse(**await run_in_threadpool(_answer, body, data_dir))
